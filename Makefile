@@ -1,0 +1,39 @@
+# iopf: the I/O page fault handler for Linux 6.1 LTS.
+#
+#   make run            build the patched kernel, boot it in QEMU, run the suite
+#   make test           what CI runs (tree, KUnit, sparse, W=1, kernel-doc,
+#                       checkpatch, arm64 build of the SMMUv3 caller)
+#   make test-baseline  the same suite against upstream's handler
+#   make tree | series | docs | deps | clean
+
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+B := $(ROOT)/build
+
+.PHONY: all deps tree series test test-baseline run docs clean
+
+all: test
+
+deps:
+	@scripts/deps.sh
+
+tree: deps
+	@scripts/tree.sh
+
+series: tree
+	@scripts/series.sh
+
+test: tree
+	@scripts/test.sh
+
+test-baseline: tree
+	@scripts/baseline.sh
+
+run: tree
+	@scripts/run.sh
+
+docs: tree
+	@scripts/docs.sh
+
+clean:
+	rm -rf $(B)

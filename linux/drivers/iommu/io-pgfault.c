@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * I/O page fault handler: recoverable device faults on process memory.
+ *
+ * An IOMMU driver reports page requests from its IRQ thread through
+ * iommu_report_device_fault(), which calls iommu_queue_iopf() with the
+ * device's dev->iommu->lock held.  Requests of one Page Request Group (PRG)
+ * are gathered by group id until the request flagged LAST_PAGE arrives; the
+ * whole group is then handled on the queue's workqueue against the mm bound
+ * to its PASID, and answered once with iommu_page_response().
+ *
+ * Objects and lifetimes
+ * ---------------------
+ * struct iopf_queue          Allocated by iopf_queue_alloc(), freed by
+ *                            iopf_queue_free(), both called by the IOMMU
+ *                            driver.  Owns its workqueue.
+ * struct iopf_device_param   One per device on a queue.  Allocated by
+ *                            iopf_queue_add_device(), published in
+ *                            dev->iommu->iopf_param, freed by
+ *                            iopf_queue_remove_device() once it is
+ *                            unpublished, no work of the device is left on
+ *                            the workqueue and no flusher still uses it.
+ * struct iopf_group          One per page request group.  Allocated by the
+ *                            first request of the group (partial or last).
+ *                            While partial it is owned by param->groups;
+ *                            when its last request arrives it is erased from
+ *                            param->groups and owned by its work item, which
+ *                            answers it and frees it.  A partial group is
+ *                            freed without an answer by
+ *                            iopf_queue_discard_partial() and
+ *                            iopf_queue_remove_device(): no answer is owed
+ *                            for a group whose last request never arrived.
+ * struct iopf_fault          One per non-last request, owned by its group.
+ *                            The last request is embedded in the group.
+ *
+ * Locks
+ * -----
+ * iopf_queue::lock     protects iopf_queue::devices and the membership of a
+ *                      param in it.
+ * dev_iommu::lock      (the device's, held by iommu_report_device_fault())
+ *                      protects dev_iommu::iopf_param, iopf_device_param::groups
+ *                      and iopf_device_param::nr_partial, and every group
+ *                      reachable from param->groups.
+ * A queued group is touched by its work item only: no lock.
+ *
+ * Lock order: iopf_queue::lock, then dev_iommu::lock.  The work item takes
+ * neither: it only takes the mm's mmap_lock and whatever the IOMMU driver's
+ * ->page_response() takes.  So a flush (which waits for work items) must not
+ * hold dev_iommu::lock or iopf_queue::lock, and it does not: callers may
+ * flush while the worker answers, and the driver may report from
+ * ->page_response().
+ *
+ * Memory bound
+ * ------------
+ * A device may keep at most iopf_max_partial non-last requests pending
+ * (module parameter io_pgfault.max_partial, default IOPF_MAX_PARTIAL).
+ * Further non-last requests are refused with -ENOSPC and not kept; the group
+ * they belong to is handled with the requests that were kept when its last
+ * request arrives, and the device re-requests the pages still missing.
+ */
+
+#include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/wait_bit.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "iommu-sva-lib.h"
+
+static unsigned int iopf_max_partial = IOPF_MAX_PARTIAL;
+module_param_named(max_partial, iopf_max_partial, uint, 0644);
+MODULE_PARM_DESC(max_partial,
+		 "Maximum non-last page requests kept per device (default "
+		 __stringify(IOPF_MAX_PARTIAL) ")");
+
+/**
+ * struct iopf_queue - a workqueue shared by the devices of one IOMMU
+ * @wq: handles the groups of every device on the queue
+ * @lock: protects @devices
+ * @devices: the iopf_device_param of every device on the queue
+ */
+struct iopf_queue {
+	struct workqueue_struct *wq;
+	struct mutex lock;
+	struct list_head devices;
+};
+
+/**
+ * struct iopf_device_param - fault state of one device on a queue
+ * @dev: the device
+ * @queue: the queue the device is on; constant
+ * @queue_node: entry in @queue->devices, under @queue->lock
+ * @groups: grpid -> struct iopf_group still gathering its requests, under
+ *          dev->iommu->lock
+ * @nr_partial: non-last requests kept in @groups, under dev->iommu->lock
+ * @flushers: iopf_queue_flush_dev() calls in progress on this device;
+ *            removal waits for them to drop to zero
+ */
+struct iopf_device_param {
+	struct device *dev;
+	struct iopf_queue *queue;
+	struct list_head queue_node;
+	struct xarray groups;
+	unsigned int nr_partial;
+	atomic_t flushers;
+};
+
+/**
+ * struct iopf_fault - a non-last request of a group
+ * @fault: the request as reported
+ * @node: entry in iopf_group::faults
+ */
+struct iopf_fault {
+	struct iommu_fault fault;
+	struct list_head node;
+};
+
+/**
+ * struct iopf_group - a page request group
+ * @last: the last request, once it arrived; its node ends @faults
+ * @faults: the requests in arrival order
+ * @nr_partial: non-last requests in @faults
+ * @param: the device's fault state
+ * @work: handles and answers the group once it is complete
+ */
+struct iopf_group {
+	struct iopf_fault last;
+	struct list_head faults;
+	unsigned int nr_partial;
+	struct iopf_device_param *param;
+	struct work_struct work;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Handling a group (work item, no lock held on entry)                    */
+/* ---------------------------------------------------------------------- */
+
+static void iopf_group_free(struct iopf_group *group)
+{
+	struct iopf_fault *iopf, *next;
+
+	list_for_each_entry_safe(iopf, next, &group->faults, node) {
+		if (iopf != &group->last)
+			kfree(iopf);
+	}
+	kfree(group);
+}
+
+static unsigned long iopf_vm_flags(u32 perm)
+{
+	unsigned long flags = 0;
+
+	if (perm & IOMMU_FAULT_PERM_READ)
+		flags |= VM_READ;
+	if (perm & IOMMU_FAULT_PERM_WRITE)
+		flags |= VM_WRITE;
+	if (perm & IOMMU_FAULT_PERM_EXEC)
+		flags |= VM_EXEC;
+	return flags;
+}
+
+static unsigned int iopf_fault_flags(u32 perm)
+{
+	unsigned int flags = FAULT_FLAG_REMOTE;
+
+	if (perm & IOMMU_FAULT_PERM_WRITE)
+		flags |= FAULT_FLAG_WRITE;
+	if (perm & IOMMU_FAULT_PERM_EXEC)
+		flags |= FAULT_FLAG_INSTRUCTION;
+	if (!(perm & IOMMU_FAULT_PERM_PRIV))
+		flags |= FAULT_FLAG_USER;
+	return flags;
+}
+
+/* Fault one page in with mmap_lock held for read.  Never expands a stack. */
+static bool iopf_handle_one(struct mm_struct *mm, unsigned long addr, u32 perm)
+{
+	struct vm_area_struct *vma;
+	vm_fault_t ret;
+
+	mmap_assert_locked(mm);
+
+	vma = vma_lookup(mm, addr);
+	if (!vma)
+		return false;
+	if (iopf_vm_flags(perm) & ~vma->vm_flags)
+		return false;
+
+	ret = handle_mm_fault(vma, addr, iopf_fault_flags(perm), NULL);
+	return !(ret & VM_FAULT_ERROR);
+}
+
+/*
+ * Handle every request of @group under one mm reference and one mmap_lock.
+ * Errors are sticky: the first failed request ends the group.  A request for
+ * the page its predecessor just faulted, with no new permission, is skipped.
+ */
+static enum iommu_page_response_code iopf_handle_faults(struct iopf_group *group)
+{
+	struct iommu_fault_page_request *last = &group->last.fault.prm;
+	unsigned long prev_page = 0;
+	u32 prev_perm = 0;
+	bool have_prev = false;
+	bool ok = true;
+	struct iopf_fault *iopf;
+	struct mm_struct *mm;
+
+	if (!(last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
+		return IOMMU_PAGE_RESP_INVALID;
+
+	mm = iommu_sva_find(last->pasid);
+	if (IS_ERR_OR_NULL(mm))
+		return IOMMU_PAGE_RESP_INVALID;
+
+	mmap_read_lock(mm);
+	list_for_each_entry(iopf, &group->faults, node) {
+		struct iommu_fault_page_request *prm = &iopf->fault.prm;
+		unsigned long page = prm->addr & PAGE_MASK;
+
+		if (!(prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) ||
+		    prm->pasid != last->pasid) {
+			ok = false;
+			break;
+		}
+		if (have_prev && page == prev_page &&
+		    !(prm->perm & ~prev_perm))
+			continue;
+
+		ok = iopf_handle_one(mm, prm->addr, prm->perm);
+		if (!ok)
+			break;
+		have_prev = true;
+		prev_page = page;
+		prev_perm = prm->perm;
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+
+	return ok ? IOMMU_PAGE_RESP_SUCCESS : IOMMU_PAGE_RESP_INVALID;
+}
+
+static void iopf_respond(struct iopf_group *group,
+			 enum iommu_page_response_code code)
+{
+	struct iommu_fault_page_request *last = &group->last.fault.prm;
+	struct iommu_page_response resp = {
+		.version = IOMMU_PAGE_RESP_VERSION_1,
+		.pasid = last->pasid,
+		.grpid = last->grpid,
+		.code = code,
+	};
+
+	if ((last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) &&
+	    (last->flags & IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID))
+		resp.flags = IOMMU_PAGE_RESP_PASID_VALID;
+
+	iommu_page_response(group->param->dev, &resp);
+}
+
+static void iopf_handle_group(struct work_struct *work)
+{
+	struct iopf_group *group = container_of(work, struct iopf_group, work);
+
+	iopf_respond(group, iopf_handle_faults(group));
+	iopf_group_free(group);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reporting (dev->iommu->lock held)                                      */
+/* ---------------------------------------------------------------------- */
+
+static struct iopf_group *iopf_group_alloc(struct iopf_device_param *param)
+{
+	struct iopf_group *group;
+
+	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	if (!group)
+		return NULL;
+
+	INIT_LIST_HEAD(&group->faults);
+	INIT_WORK(&group->work, iopf_handle_group);
+	group->param = param;
+	return group;
+}
+
+/* Free every partial group of @param.  Caller owns param->groups. */
+static void iopf_free_partial(struct iopf_device_param *param)
+{
+	struct iopf_group *group;
+	unsigned long grpid;
+
+	xa_for_each(&param->groups, grpid, group) {
+		xa_erase(&param->groups, grpid);
+		iopf_group_free(group);
+	}
+	param->nr_partial = 0;
+}
+
+static int iopf_keep_partial(struct iopf_device_param *param,
+			     struct iommu_fault *fault)
+{
+	u32 grpid = fault->prm.grpid;
+	struct iopf_group *group;
+	struct iopf_fault *iopf;
+	int ret;
+
+	if (param->nr_partial >= READ_ONCE(iopf_max_partial))
+		return -ENOSPC;
+
+	iopf = kmalloc(sizeof(*iopf), GFP_KERNEL);
+	if (!iopf)
+		return -ENOMEM;
+	iopf->fault = *fault;
+
+	group = xa_load(&param->groups, grpid);
+	if (!group) {
+		group = iopf_group_alloc(param);
+		if (!group) {
+			ret = -ENOMEM;
+			goto err_free_fault;
+		}
+		ret = xa_insert(&param->groups, grpid, group, GFP_KERNEL);
+		if (ret)
+			goto err_free_group;
+	}
+
+	list_add_tail(&iopf->node, &group->faults);
+	group->nr_partial++;
+	param->nr_partial++;
+	return 0;
+
+err_free_group:
+	kfree(group);
+err_free_fault:
+	kfree(iopf);
+	return ret;
+}
+
+static int iopf_queue_group(struct iopf_device_param *param,
+			    struct iommu_fault *fault)
+{
+	struct iopf_group *group;
+
+	group = xa_erase(&param->groups, fault->prm.grpid);
+	if (group) {
+		param->nr_partial -= group->nr_partial;
+	} else {
+		group = iopf_group_alloc(param);
+		if (!group)
+			return -ENOMEM;
+	}
+
+	group->last.fault = *fault;
+	list_add_tail(&group->last.node, &group->faults);
+	queue_work(param->queue->wq, &group->work);
+	return 0;
+}
+
+/**
+ * iommu_queue_iopf() - report a page request to the I/O page fault handler
+ * @fault: the request
+ * @cookie: the struct device, as registered with
+ *          iommu_register_device_fault_handler(dev, iommu_queue_iopf, dev)
+ *
+ * Keep a non-last request of a page request group aside until the last one
+ * arrives; on the last request, queue the whole group for handling.  The
+ * group is then answered exactly once with iommu_page_response().
+ *
+ * Stop markers are not page requests: drivers must drop them before
+ * reporting.
+ *
+ * Context: Process context, with dev->iommu->lock held (as
+ * iommu_report_device_fault() does).  May sleep to allocate memory.
+ * Return: 0 when the request was accepted.  -EOPNOTSUPP when @fault is not
+ * a page request; -ENODEV when the device is on no queue; -ENOSPC when the
+ * device already has the maximum of partial requests pending; -ENOMEM when
+ * out of memory.  On error nothing of the request is kept and, for a last
+ * request, the caller must answer the group.
+ */
+int iommu_queue_iopf(struct iommu_fault *fault, void *cookie)
+{
+	struct device *dev = cookie;
+	struct iopf_device_param *param;
+
+	lockdep_assert_held(&dev->iommu->lock);
+
+	if (fault->type != IOMMU_FAULT_PAGE_REQ)
+		return -EOPNOTSUPP;
+
+	param = dev->iommu->iopf_param;
+	if (!param)
+		return -ENODEV;
+
+	if (!(fault->prm.flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE))
+		return iopf_keep_partial(param, fault);
+
+	return iopf_queue_group(param, fault);
+}
+EXPORT_SYMBOL_GPL(iommu_queue_iopf);
+
+/* ---------------------------------------------------------------------- */
+/* Queue and device management (no lock held on entry)                    */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * iopf_queue_flush_dev() - wait until the device's queued groups are answered
+ * @dev: the device
+ *
+ * Return after every group of @dev accepted before the call has been handled
+ * and answered.  IOMMU drivers call this before freeing a PASID, after
+ * draining their hardware queue, so that no fault of the old address space
+ * lands in the next user of the PASID.  No lock is held while waiting:
+ * reports of this and other devices go on meanwhile.
+ *
+ * Context: Process context, may sleep.  Must not be called from the
+ * queue's work items nor with a lock held that ->page_response() takes.
+ * Return: 0, or -ENODEV when @dev is on no queue.
+ */
+int iopf_queue_flush_dev(struct device *dev)
+{
+	struct iopf_device_param *param;
+	struct dev_iommu *iommu;
+
+	if (!dev || !dev->iommu)
+		return -ENODEV;
+	iommu = dev->iommu;
+
+	mutex_lock(&iommu->lock);
+	param = iommu->iopf_param;
+	if (param)
+		atomic_inc(&param->flushers);
+	mutex_unlock(&iommu->lock);
+	if (!param)
+		return -ENODEV;
+
+	/* Waits for the work queued before this point only. */
+	flush_workqueue(param->queue->wq);
+
+	if (atomic_dec_and_test(&param->flushers))
+		wake_up_var(&param->flushers);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iopf_queue_flush_dev);
+
+/**
+ * iopf_queue_discard_partial() - drop every partial group of a queue
+ * @queue: the queue
+ *
+ * When its hardware queue overflowed, the IOMMU driver may have lost last
+ * requests: it calls this to free every group still waiting for its last
+ * request, on every device of @queue.  Those groups are not answered (the
+ * device will not wait for them).  Groups already queued are not affected.
+ *
+ * Context: Process context, may sleep.  Takes @queue's lock and each
+ * device's dev->iommu->lock.
+ * Return: 0, or -EINVAL when @queue is NULL.
+ */
+int iopf_queue_discard_partial(struct iopf_queue *queue)
+{
+	struct iopf_device_param *param;
+
+	if (!queue)
+		return -EINVAL;
+
+	mutex_lock(&queue->lock);
+	list_for_each_entry(param, &queue->devices, queue_node) {
+		mutex_lock(&param->dev->iommu->lock);
+		iopf_free_partial(param);
+		mutex_unlock(&param->dev->iommu->lock);
+	}
+	mutex_unlock(&queue->lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iopf_queue_discard_partial);
+
+/**
+ * iopf_queue_add_device() - attach a device to a fault queue
+ * @queue: the queue
+ * @dev: the device; dev->iommu must be set up
+ *
+ * Once attached, the device's page requests can be reported with
+ * iommu_queue_iopf().
+ *
+ * Context: Process context, may sleep.
+ * Return: 0 on success; -EINVAL when @queue or @dev is NULL; -ENODEV when
+ * @dev has no dev->iommu; -EBUSY when @dev is already on a queue; -ENOMEM.
+ */
+int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
+{
+	struct iopf_device_param *param;
+	struct dev_iommu *iommu;
+	int ret = 0;
+
+	if (!queue || !dev)
+		return -EINVAL;
+	iommu = dev->iommu;
+	if (!iommu)
+		return -ENODEV;
+
+	param = kzalloc(sizeof(*param), GFP_KERNEL);
+	if (!param)
+		return -ENOMEM;
+	param->dev = dev;
+	param->queue = queue;
+	xa_init(&param->groups);
+	atomic_set(&param->flushers, 0);
+
+	mutex_lock(&queue->lock);
+	mutex_lock(&iommu->lock);
+	if (iommu->iopf_param) {
+		ret = -EBUSY;
+	} else {
+		list_add_tail(&param->queue_node, &queue->devices);
+		iommu->iopf_param = param;
+	}
+	mutex_unlock(&iommu->lock);
+	mutex_unlock(&queue->lock);
+
+	if (ret)
+		kfree(param);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iopf_queue_add_device);
+
+/**
+ * iopf_queue_remove_device() - detach a device from its fault queue
+ * @queue: the queue the device is on
+ * @dev: the device
+ *
+ * Stop accepting the device's requests, free its partial groups, and wait
+ * until every group of the device already queued has been answered.  The
+ * driver should stop the device's page requests first; requests reported
+ * after this started get -ENODEV and the caller answers them.
+ *
+ * Context: Process context, may sleep.  Must not be called from the
+ * queue's work items nor with a lock held that ->page_response() takes.
+ * Return: 0 once every group of @dev has been answered and no work for it
+ * remains; -EINVAL when @queue or @dev is NULL or @dev is not on @queue.
+ */
+int iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev)
+{
+	struct iopf_device_param *param;
+	struct dev_iommu *iommu;
+
+	if (!queue || !dev || !dev->iommu)
+		return -EINVAL;
+	iommu = dev->iommu;
+
+	mutex_lock(&queue->lock);
+	mutex_lock(&iommu->lock);
+	param = iommu->iopf_param;
+	if (!param || param->queue != queue) {
+		mutex_unlock(&iommu->lock);
+		mutex_unlock(&queue->lock);
+		return -EINVAL;
+	}
+	iommu->iopf_param = NULL;
+	list_del(&param->queue_node);
+	mutex_unlock(&iommu->lock);
+	mutex_unlock(&queue->lock);
+
+	/* Unpublished: nobody else reaches param->groups any more. */
+	iopf_free_partial(param);
+	xa_destroy(&param->groups);
+
+	/* Every queued group of the device is answered after this. */
+	flush_workqueue(queue->wq);
+	wait_var_event(&param->flushers, !atomic_read(&param->flushers));
+
+	kfree(param);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iopf_queue_remove_device);
+
+/**
+ * iopf_queue_alloc() - allocate a fault queue
+ * @name: a name for the queue's workqueue, "iopf_queue/<name>"
+ *
+ * Groups are handled on an unbound workqueue, in any order: requests within
+ * a group are ordered by the group, groups are independent.
+ *
+ * Context: Process context, may sleep.
+ * Return: the queue, or NULL when out of memory.
+ */
+struct iopf_queue *iopf_queue_alloc(const char *name)
+{
+	struct iopf_queue *queue;
+
+	queue = kzalloc(sizeof(*queue), GFP_KERNEL);
+	if (!queue)
+		return NULL;
+
+	queue->wq = alloc_workqueue("iopf_queue/%s", WQ_UNBOUND, 0, name);
+	if (!queue->wq)
+		goto err_free_queue;
+
+	mutex_init(&queue->lock);
+	INIT_LIST_HEAD(&queue->devices);
+	return queue;
+
+err_free_queue:
+	kfree(queue);
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(iopf_queue_alloc);
+
+/**
+ * iopf_queue_free() - free a fault queue
+ * @queue: the queue, or NULL
+ *
+ * Remove every device still on @queue as iopf_queue_remove_device() does
+ * (their queued groups are answered, their partial groups freed), then
+ * destroy the workqueue and free @queue.
+ *
+ * Context: Process context, may sleep.  No device may be added to @queue
+ * concurrently.
+ */
+void iopf_queue_free(struct iopf_queue *queue)
+{
+	struct iopf_device_param *param;
+	struct device *dev;
+
+	if (!queue)
+		return;
+
+	for (;;) {
+		mutex_lock(&queue->lock);
+		param = list_first_entry_or_null(&queue->devices,
+						 struct iopf_device_param,
+						 queue_node);
+		dev = param ? param->dev : NULL;
+		mutex_unlock(&queue->lock);
+		if (!dev)
+			break;
+		iopf_queue_remove_device(queue, dev);
+	}
+
+	destroy_workqueue(queue->wq);
+	mutex_destroy(&queue->lock);
+	kfree(queue);
+}
+EXPORT_SYMBOL_GPL(iopf_queue_free);

@@ -1,0 +1,1216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for the I/O page fault handler (drivers/iommu/io-pgfault.c).
+ *
+ * Each case owns a real address space (mm_alloc() + kthread_use_mm()) bound
+ * to a PASID, an iopf queue, and a mock IOMMU: a root device with a
+ * hand-built dev_iommu whose ops only have ->page_response(), which records
+ * every answer.  Requests go through iommu_report_device_fault() exactly as
+ * the VT-d and SMMUv3 drivers send them.  Cases assert the answers received
+ * (code, pasid, grpid, count), the pages present in the mm and the error
+ * codes returned.
+ *
+ * Built in only: mm_alloc() and arch_pick_mmap_layout() are not exported.
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/iommu.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "../../drivers/iommu/iommu-sva-lib.h"
+
+#ifndef IOPF_MAX_PARTIAL
+#define IOPF_MAX_PARTIAL	4096	/* baseline: upstream has no cap */
+#endif
+
+#define IOPF_TEST_PAGES		64
+#define IOPF_TEST_MAX_RESP	256
+#define IOPF_TEST_TIMEOUT	(5 * HZ)
+#define IOPF_FLAGS_PASID	(IOMMU_FAULT_PAGE_REQUEST_PASID_VALID | \
+				 IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID)
+#define IOPF_LAST		IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE
+#define IOPF_R			IOMMU_FAULT_PERM_READ
+#define IOPF_W			IOMMU_FAULT_PERM_WRITE
+#define IOPF_X			IOMMU_FAULT_PERM_EXEC
+#define IOPF_PRIV		IOMMU_FAULT_PERM_PRIV
+
+/* ---------------------------------------------------------------------- */
+/* Mock IOMMU                                                             */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct iopf_mock - a fake device behind a fake IOMMU
+ * @dev: the root device standing for the endpoint
+ * @iommu: its dev->iommu
+ * @iommu_dev: the IOMMU instance, with iopf_mock_ops
+ * @lock: protects the fields below
+ * @resp: the answers received, in order (the first IOPF_TEST_MAX_RESP)
+ * @nr_resp: number of answers received
+ * @answered: signalled on every answer
+ * @gate: when set, ->page_response() waits for it before recording
+ * @lock_probe: when set, ->page_response() checks it can take dev->iommu->lock
+ *              (as a driver reporting from its response path does) and
+ *              records the result in @lock_ok
+ * @probe_go: completed by the test once a flush is under way
+ * @lock_ok: result of the lock probe
+ */
+struct iopf_mock {
+	struct device *dev;
+	struct dev_iommu iommu;
+	struct iommu_device iommu_dev;
+	spinlock_t lock;
+	struct iommu_page_response resp[IOPF_TEST_MAX_RESP];
+	unsigned int nr_resp;
+	wait_queue_head_t answered;
+	struct completion *gate;
+	bool lock_probe;
+	struct completion probe_go;
+	bool lock_ok;
+};
+
+static struct iopf_mock *to_mock(struct device *dev)
+{
+	return container_of(dev->iommu, struct iopf_mock, iommu);
+}
+
+static void iopf_mock_probe_lock(struct iopf_mock *mock)
+{
+	unsigned long deadline;
+
+	wait_for_completion_timeout(&mock->probe_go, IOPF_TEST_TIMEOUT);
+	msleep(50);	/* let the flush take whatever it takes */
+	deadline = jiffies + 2 * HZ;
+	while (time_before(jiffies, deadline)) {
+		if (mutex_trylock(&mock->iommu.lock)) {
+			mutex_unlock(&mock->iommu.lock);
+			mock->lock_ok = true;
+			return;
+		}
+		msleep(10);
+	}
+}
+
+static int iopf_mock_page_response(struct device *dev,
+				   struct iommu_fault_event *evt,
+				   struct iommu_page_response *msg)
+{
+	struct iopf_mock *mock = to_mock(dev);
+
+	if (mock->gate)
+		wait_for_completion_timeout(mock->gate, IOPF_TEST_TIMEOUT);
+	if (mock->lock_probe)
+		iopf_mock_probe_lock(mock);
+
+	spin_lock(&mock->lock);
+	if (mock->nr_resp < IOPF_TEST_MAX_RESP)
+		mock->resp[mock->nr_resp] = *msg;
+	mock->nr_resp++;
+	spin_unlock(&mock->lock);
+	wake_up_all(&mock->answered);
+	return 0;
+}
+
+static const struct iommu_ops iopf_mock_ops = {
+	.page_response = iopf_mock_page_response,
+};
+
+static unsigned int iopf_mock_count(struct iopf_mock *mock)
+{
+	unsigned int n;
+
+	spin_lock(&mock->lock);
+	n = mock->nr_resp;
+	spin_unlock(&mock->lock);
+	return n;
+}
+
+/* Wait until @mock received at least @n answers; return how many it has. */
+static unsigned int iopf_mock_wait(struct iopf_mock *mock, unsigned int n)
+{
+	wait_event_timeout(mock->answered, iopf_mock_count(mock) >= n,
+			   IOPF_TEST_TIMEOUT);
+	return iopf_mock_count(mock);
+}
+
+static void iopf_mock_destroy(struct iopf_mock *mock)
+{
+	iommu_unregister_device_fault_handler(mock->dev);
+	mock->dev->iommu = NULL;
+	root_device_unregister(mock->dev);
+	kfree(mock);
+}
+
+static struct iopf_mock *iopf_mock_create(void)
+{
+	static atomic_t id = ATOMIC_INIT(0);
+	struct iopf_mock *mock;
+	char name[32];
+
+	mock = kzalloc(sizeof(*mock), GFP_KERNEL);
+	if (!mock)
+		return NULL;
+
+	snprintf(name, sizeof(name), "iopf-mock%d", atomic_inc_return(&id));
+	mock->dev = root_device_register(name);
+	if (IS_ERR(mock->dev))
+		goto err_free;
+
+	mutex_init(&mock->iommu.lock);
+	mock->iommu_dev.ops = &iopf_mock_ops;
+	mock->iommu.iommu_dev = &mock->iommu_dev;
+	spin_lock_init(&mock->lock);
+	init_waitqueue_head(&mock->answered);
+	init_completion(&mock->probe_go);
+	mock->dev->iommu = &mock->iommu;
+
+	if (iommu_register_device_fault_handler(mock->dev, iommu_queue_iopf,
+						mock->dev))
+		goto err_unregister;
+	return mock;
+
+err_unregister:
+	mock->dev->iommu = NULL;
+	root_device_unregister(mock->dev);
+err_free:
+	kfree(mock);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Fixture: an address space, a PASID, a queue and one device on it       */
+/* ---------------------------------------------------------------------- */
+
+struct iopf_test {
+	struct mm_struct *mm;
+	struct iopf_queue *queue;
+	struct iopf_mock *mock;
+	struct iopf_mock *extra[4];
+	unsigned long base;	/* IOPF_TEST_PAGES of fresh RW anonymous memory */
+	u32 pasid;
+};
+
+static unsigned long iopf_test_mmap(unsigned long len, unsigned long prot,
+				    unsigned long flags)
+{
+	return vm_mmap(NULL, 0, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags,
+		       0);
+}
+
+static int iopf_test_init(struct kunit *test)
+{
+	struct iopf_test *t;
+	struct mm_struct *mm;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+
+	mm = mm_alloc();
+	if (!mm)
+		return -ENOMEM;
+	mm->task_size = TASK_SIZE;
+	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
+	kthread_use_mm(mm);
+	t->mm = mm;
+	test->priv = t;
+
+	if (iommu_sva_alloc_pasid(mm, 1, (1U << 20) - 1))
+		return -ENOSPC;
+	t->pasid = mm->pasid;
+
+	t->base = iopf_test_mmap(IOPF_TEST_PAGES * PAGE_SIZE,
+				 PROT_READ | PROT_WRITE, 0);
+	if (IS_ERR_VALUE(t->base))
+		return -ENOMEM;
+
+	t->queue = iopf_queue_alloc("kunit");
+	if (!t->queue)
+		return -ENOMEM;
+
+	t->mock = iopf_mock_create();
+	if (!t->mock)
+		return -ENOMEM;
+	return iopf_queue_add_device(t->queue, t->mock->dev);
+}
+
+static void iopf_test_exit(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	int i;
+
+	if (!t)
+		return;
+
+	/* Answers every queued group before the mm goes. */
+	iopf_queue_free(t->queue);
+	if (t->mock)
+		iopf_mock_destroy(t->mock);
+	for (i = 0; i < ARRAY_SIZE(t->extra); i++) {
+		if (t->extra[i])
+			iopf_mock_destroy(t->extra[i]);
+	}
+
+	/*
+	 * After a failed assertion this runs in another thread: the test's
+	 * thread exited with the mm and dropped our mm_users reference.
+	 */
+	if (current->mm == t->mm) {
+		kthread_unuse_mm(t->mm);
+		mmput(t->mm);
+	}
+}
+
+static struct iopf_mock *iopf_test_extra_device(struct kunit *test, int i)
+{
+	struct iopf_test *t = test->priv;
+
+	t->extra[i] = iopf_mock_create();
+	KUNIT_ASSERT_NOT_NULL(test, t->extra[i]);
+	KUNIT_ASSERT_EQ(test, iopf_queue_add_device(t->queue, t->extra[i]->dev),
+			0);
+	return t->extra[i];
+}
+
+static unsigned long page_addr(struct iopf_test *t, int i)
+{
+	return t->base + i * PAGE_SIZE;
+}
+
+static int iopf_report_full(struct iopf_mock *mock, u32 type, u32 flags,
+			    u32 pasid, u32 grpid, u32 perm, u64 addr)
+{
+	struct iommu_fault_event evt = {
+		.fault = {
+			.type = type,
+			.prm = {
+				.flags = flags,
+				.pasid = pasid,
+				.grpid = grpid,
+				.perm = perm,
+				.addr = addr,
+			},
+		},
+	};
+
+	return iommu_report_device_fault(mock->dev, &evt);
+}
+
+/* Report a page request for the test's PASID. */
+static int iopf_report(struct iopf_test *t, struct iopf_mock *mock, u32 grpid,
+		       u32 perm, u64 addr, bool last)
+{
+	return iopf_report_full(mock, IOMMU_FAULT_PAGE_REQ,
+				IOPF_FLAGS_PASID | (last ? IOPF_LAST : 0),
+				t->pasid, grpid, perm, addr);
+}
+
+/* Is @addr mapped in @mm (and writable, when @write)?  Does not fault. */
+static bool page_present(struct mm_struct *mm, unsigned long addr, bool write)
+{
+	spinlock_t *ptl;
+	pte_t *ptep;
+	bool ret;
+
+	mmap_read_lock(mm);
+	if (follow_pte(mm, addr, &ptep, &ptl)) {
+		mmap_read_unlock(mm);
+		return false;
+	}
+	ret = !write || pte_write(*ptep);
+	pte_unmap_unlock(ptep, ptl);
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+static void expect_resp(struct kunit *test, struct iopf_mock *mock,
+			unsigned int i, u32 grpid, u32 pasid, u32 code)
+{
+	KUNIT_ASSERT_LT(test, i, iopf_mock_count(mock));
+	KUNIT_EXPECT_EQ(test, mock->resp[i].version, IOMMU_PAGE_RESP_VERSION_1);
+	KUNIT_EXPECT_EQ(test, mock->resp[i].grpid, grpid);
+	KUNIT_EXPECT_EQ(test, mock->resp[i].pasid, pasid);
+	KUNIT_EXPECT_EQ(test, mock->resp[i].code, code);
+}
+
+/* Flush the device and check it got exactly @n answers. */
+static void flush_expect(struct kunit *test, struct iopf_mock *mock,
+			 unsigned int n)
+{
+	KUNIT_ASSERT_EQ(test, iopf_queue_flush_dev(mock->dev), 0);
+	KUNIT_EXPECT_EQ(test, iopf_mock_count(mock), n);
+}
+
+/* ---------------------------------------------------------------------- */
+/* API: queue and device management                                       */
+/* ---------------------------------------------------------------------- */
+
+static void iopf_test_queue_alloc_free(struct kunit *test)
+{
+	struct iopf_queue *queue = iopf_queue_alloc("kunit-alloc");
+
+	KUNIT_ASSERT_NOT_NULL(test, queue);
+	iopf_queue_free(queue);
+	iopf_queue_free(NULL);
+}
+
+static void iopf_test_add_device_errors(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct iopf_queue *other = iopf_queue_alloc("kunit-other");
+	struct dev_iommu *saved = t->mock->dev->iommu;
+
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(t->queue, t->mock->dev),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(other, t->mock->dev),
+			-EBUSY);
+
+	t->mock->dev->iommu = NULL;
+	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(other, t->mock->dev),
+			-ENODEV);
+	t->mock->dev->iommu = saved;
+	iopf_queue_free(other);
+}
+
+static void iopf_test_remove_device_errors(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct iopf_queue *other = iopf_queue_alloc("kunit-other");
+
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(NULL, t->mock->dev),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(t->queue, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(other, t->mock->dev),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(t->queue, t->mock->dev),
+			0);
+	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(t->queue, t->mock->dev),
+			-EINVAL);
+	/* And it can join again. */
+	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(other, t->mock->dev), 0);
+	iopf_queue_free(other);
+}
+
+static void iopf_test_flush_errors(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_EXPECT_EQ(test, iopf_queue_flush_dev(t->mock->dev), 0);
+	KUNIT_ASSERT_EQ(test, iopf_queue_remove_device(t->queue, t->mock->dev),
+			0);
+	KUNIT_EXPECT_EQ(test, iopf_queue_flush_dev(t->mock->dev), -ENODEV);
+	KUNIT_EXPECT_EQ(test, iopf_queue_discard_partial(NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_queue_discard_partial(t->queue), 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Report path                                                            */
+/* ---------------------------------------------------------------------- */
+
+static void iopf_test_not_page_request(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_EXPECT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_DMA_UNRECOV,
+					       0, t->pasid, 1, IOPF_R,
+					       page_addr(t, 0)), -EOPNOTSUPP);
+	flush_expect(test, t->mock, 0);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
+}
+
+static void iopf_test_no_queue(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iopf_queue_remove_device(t->queue, t->mock->dev),
+			0);
+	/* The caller gets the error and answers the group itself. */
+	KUNIT_EXPECT_EQ(test, iopf_report(t, t->mock, 1, IOPF_R,
+					  page_addr(t, 0), true), -ENODEV);
+	KUNIT_EXPECT_EQ(test, iopf_report(t, t->mock, 2, IOPF_R,
+					  page_addr(t, 0), false), -ENODEV);
+	KUNIT_EXPECT_EQ(test, iopf_mock_count(t->mock), 0U);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
+}
+
+static void iopf_test_read_fault(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_ASSERT_FALSE(test, page_present(t->mm, page_addr(t, 3), false));
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 5, IOPF_R,
+					  page_addr(t, 3), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 5, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_EQ(test, t->mock->resp[0].flags,
+			(u32)IOMMU_PAGE_RESP_PASID_VALID);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 3), false));
+}
+
+static void iopf_test_write_fault(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 6, IOPF_R | IOPF_W,
+					  page_addr(t, 4), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 6, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 4), true));
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 5), false));
+}
+
+static void iopf_test_group(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 7, IOPF_W,
+						  page_addr(t, i), false), 0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 7, IOPF_W,
+					  page_addr(t, 3), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 7, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, i),
+						     true));
+}
+
+static void iopf_test_partial_waits_for_last(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 8, IOPF_R,
+					  page_addr(t, 0), false), 0);
+	flush_expect(test, t->mock, 0);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 8, IOPF_R,
+					  page_addr(t, 1), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 8, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 0), false));
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 1), false));
+
+	/* The partial went with its group: a new group of that id is alone. */
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 8, IOPF_R,
+					  page_addr(t, 2), true), 0);
+	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 1, 8, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+}
+
+static void iopf_test_interleaved_groups(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 10 + (i & 1),
+						  IOPF_W, page_addr(t, i),
+						  false), 0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 11, IOPF_W,
+					  page_addr(t, 8), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 11, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, page_present(t->mm, page_addr(t, i), true),
+				!!(i & 1));
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 10, IOPF_W,
+					  page_addr(t, 9), true), 0);
+	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 1, 10, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	for (i = 0; i < 10; i++)
+		KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, i),
+						     true));
+}
+
+static void iopf_test_many_groups(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	unsigned int ok = 0;
+	int g, i;
+
+	for (g = 0; g < 16; g++)
+		for (i = 0; i < 4; i++)
+			KUNIT_ASSERT_EQ(test,
+					iopf_report(t, t->mock, 100 + g, IOPF_W,
+						    page_addr(t, g * 4 + i),
+						    i == 3), 0);
+	flush_expect(test, t->mock, 16);
+	for (i = 0; i < 16; i++)
+		ok += t->mock->resp[i].code == IOMMU_PAGE_RESP_SUCCESS;
+	KUNIT_EXPECT_EQ(test, ok, 16U);
+	for (i = 0; i < IOPF_TEST_PAGES; i++)
+		KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, i),
+						     true));
+}
+
+static void iopf_test_duplicate_last(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 12, IOPF_R,
+					  page_addr(t, 0), true), 0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 12, IOPF_R,
+					  page_addr(t, 1), true), 0);
+	/* Two accepted groups: two answers, each once. */
+	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 0, 12, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	expect_resp(test, t->mock, 1, 12, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+}
+
+static void iopf_test_grpid_limits(struct kunit *test)
+{
+	static const u32 grpids[] = { 0, 0x1ff, 0xffff, U32_MAX };
+	struct iopf_test *t = test->priv;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(grpids); i++) {
+		KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, grpids[i], IOPF_R,
+						  page_addr(t, 2 * i), false),
+				0);
+		KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, grpids[i], IOPF_R,
+						  page_addr(t, 2 * i + 1),
+						  true), 0);
+		flush_expect(test, t->mock, i + 1);
+		expect_resp(test, t->mock, i, grpids[i], t->pasid,
+			    IOMMU_PAGE_RESP_SUCCESS);
+		KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 2 * i),
+						     false));
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Handling and answers                                                   */
+/* ---------------------------------------------------------------------- */
+
+static void iopf_test_no_pasid(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_LAST, t->pasid, 13, IOPF_R,
+					       page_addr(t, 0)), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 13, t->pasid, IOMMU_PAGE_RESP_INVALID);
+	KUNIT_EXPECT_EQ(test, t->mock->resp[0].flags, 0U);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
+}
+
+static void iopf_test_pasid_flags(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	/* PASID valid but the response must not carry it. */
+	KUNIT_ASSERT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_LAST |
+					       IOMMU_FAULT_PAGE_REQUEST_PASID_VALID,
+					       t->pasid, 14, IOPF_R,
+					       page_addr(t, 0)), 0);
+	flush_expect(test, t->mock, 1);
+	KUNIT_EXPECT_EQ(test, t->mock->resp[0].code, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_EQ(test, t->mock->resp[0].flags, 0U);
+	KUNIT_EXPECT_EQ(test, t->mock->resp[0].grpid, 14U);
+}
+
+static void iopf_test_unbound_pasid(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	u32 pasid = t->pasid + 1000;	/* bound to no mm */
+
+	KUNIT_ASSERT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_LAST | IOPF_FLAGS_PASID,
+					       pasid, 15, IOPF_R,
+					       page_addr(t, 0)), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 15, pasid, IOMMU_PAGE_RESP_INVALID);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
+}
+
+static void iopf_test_bad_addresses(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	unsigned long hole = page_addr(t, IOPF_TEST_PAGES);
+
+	/* Unmapped area (just above the test's mapping), kernel address, non-canonical address. */
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 16, IOPF_R, hole, true),
+			0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 17, IOPF_R,
+					  (u64)PAGE_OFFSET, true), 0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 18, IOPF_R,
+					  TASK_SIZE + PAGE_SIZE, true), 0);
+	flush_expect(test, t->mock, 3);
+	KUNIT_EXPECT_EQ(test, t->mock->resp[0].code, IOMMU_PAGE_RESP_INVALID);
+	KUNIT_EXPECT_EQ(test, t->mock->resp[1].code, IOMMU_PAGE_RESP_INVALID);
+	KUNIT_EXPECT_EQ(test, t->mock->resp[2].code, IOMMU_PAGE_RESP_INVALID);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, hole, false));
+}
+
+static void iopf_test_unaligned(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 19, IOPF_W,
+					  page_addr(t, 6) + 123, true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 19, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 6), true));
+}
+
+static void iopf_test_sticky_error(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	unsigned long hole = page_addr(t, IOPF_TEST_PAGES);
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 20, IOPF_W,
+					  page_addr(t, 0), false), 0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 20, IOPF_W, hole, false),
+			0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 20, IOPF_W,
+					  page_addr(t, 1), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 20, t->pasid, IOMMU_PAGE_RESP_INVALID);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 0), true));
+	/* Not handled after the failure. */
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 1), false));
+}
+
+static void iopf_test_group_pasid_mismatch(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_FLAGS_PASID, t->pasid + 1,
+					       21, IOPF_W, page_addr(t, 0)), 0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 21, IOPF_W,
+					  page_addr(t, 1), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 21, t->pasid, IOMMU_PAGE_RESP_INVALID);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
+}
+
+static void iopf_test_same_page(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 22, IOPF_R,
+					  page_addr(t, 7), false), 0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 22, IOPF_R,
+					  page_addr(t, 7) + 8, false), 0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 22, IOPF_W,
+					  page_addr(t, 7) + 16, true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 22, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	/* The write that came last was not skipped. */
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 7), true));
+}
+
+static void iopf_test_stack_guard(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct vm_area_struct *vma;
+	unsigned long stack, start;
+
+	stack = iopf_test_mmap(4 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_GROWSDOWN);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(stack));
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 23, IOPF_W,
+					  stack - PAGE_SIZE, true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 23, t->pasid, IOMMU_PAGE_RESP_INVALID);
+
+	mmap_read_lock(t->mm);
+	vma = vma_lookup(t->mm, stack);
+	start = vma ? vma->vm_start : 0;
+	KUNIT_EXPECT_NULL(test, vma_lookup(t->mm, stack - PAGE_SIZE));
+	mmap_read_unlock(t->mm);
+	KUNIT_EXPECT_EQ(test, start, stack);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, stack - PAGE_SIZE, false));
+
+	/* The stack itself is served. */
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 24, IOPF_W, stack, true),
+			0);
+	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 1, 24, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+}
+
+/* Every permission combination against every VMA protection. */
+struct iopf_perm_case {
+	unsigned long prot;
+	u32 perm;
+	bool ok;
+	const char *desc;
+};
+
+static const struct iopf_perm_case iopf_perm_cases[] = {
+	{ PROT_NONE, IOPF_R, false, "none/r" },
+	{ PROT_NONE, IOPF_W, false, "none/w" },
+	{ PROT_NONE, IOPF_R | IOPF_W, false, "none/rw" },
+	{ PROT_READ, IOPF_R, true, "r/r" },
+	{ PROT_READ, IOPF_R | IOPF_PRIV, true, "r/r-priv" },
+	{ PROT_READ, IOPF_W, false, "r/w" },
+	{ PROT_READ, IOPF_R | IOPF_W, false, "r/rw" },
+	{ PROT_READ, IOPF_R | IOPF_X, false, "r/rx" },
+	{ PROT_READ | PROT_WRITE, IOPF_R, true, "rw/r" },
+	{ PROT_READ | PROT_WRITE, IOPF_W, true, "rw/w" },
+	{ PROT_READ | PROT_WRITE, IOPF_R | IOPF_W, true, "rw/rw" },
+	{ PROT_READ | PROT_WRITE, IOPF_R | IOPF_W | IOPF_PRIV, true,
+	  "rw/rw-priv" },
+	{ PROT_READ | PROT_WRITE, IOPF_R | IOPF_X, false, "rw/rx" },
+	{ PROT_READ | PROT_EXEC, IOPF_R, true, "rx/r" },
+	{ PROT_READ | PROT_EXEC, IOPF_R | IOPF_X, true, "rx/rx" },
+	{ PROT_READ | PROT_EXEC, IOPF_W, false, "rx/w" },
+	{ PROT_READ | PROT_EXEC, IOPF_R | IOPF_W | IOPF_X, false, "rx/rwx" },
+	{ PROT_READ | PROT_WRITE | PROT_EXEC, IOPF_R | IOPF_W | IOPF_X, true,
+	  "rwx/rwx" },
+	{ PROT_READ | PROT_WRITE | PROT_EXEC, IOPF_R | IOPF_X | IOPF_PRIV, true,
+	  "rwx/rx-priv" },
+};
+
+static void iopf_perm_desc(const struct iopf_perm_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(iopf_perm, iopf_perm_cases, iopf_perm_desc);
+
+static void iopf_test_permissions(struct kunit *test)
+{
+	const struct iopf_perm_case *c = test->param_value;
+	struct iopf_test *t = test->priv;
+	unsigned long addr;
+
+	addr = iopf_test_mmap(PAGE_SIZE, c->prot, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 25, c->perm, addr, true),
+			0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 25, t->pasid,
+		    c->ok ? IOMMU_PAGE_RESP_SUCCESS : IOMMU_PAGE_RESP_INVALID);
+	KUNIT_EXPECT_EQ(test, page_present(t->mm, addr,
+					   c->ok && (c->perm & IOPF_W)),
+			c->ok);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Lifetime: remove, free, discard, flush, mm exit                        */
+/* ---------------------------------------------------------------------- */
+
+struct iopf_remover {
+	struct iopf_queue *queue;
+	struct device *dev;
+	bool free_queue;
+	int ret;
+	struct completion done;
+};
+
+static int iopf_remover_fn(void *data)
+{
+	struct iopf_remover *r = data;
+
+	if (r->free_queue)
+		iopf_queue_free(r->queue);
+	else
+		r->ret = iopf_queue_remove_device(r->queue, r->dev);
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * Queue @n groups while the worker is held off by mmap_lock, remove the
+ * device (or free the queue) from another thread, and check that it waits
+ * and that every group was answered once by the time it returned.
+ */
+static void iopf_remove_pending(struct kunit *test, bool free_queue)
+{
+	struct iopf_test *t = test->priv;
+	struct iopf_remover r = {
+		.queue = t->queue,
+		.dev = t->mock->dev,
+		.free_queue = free_queue,
+	};
+	struct task_struct *task;
+	unsigned int n = 5;
+	int i;
+
+	init_completion(&r.done);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 30, IOPF_W,
+					  page_addr(t, 40), false), 0);
+
+	mmap_write_lock(t->mm);
+	for (i = 0; i < n; i++) {
+		if (iopf_report(t, t->mock, 31 + i, IOPF_W, page_addr(t, i),
+				true))
+			break;
+	}
+	task = kthread_run(iopf_remover_fn, &r, "iopf-remover");
+	if (!IS_ERR(task))
+		msleep(100);
+	mmap_write_unlock(t->mm);
+	KUNIT_ASSERT_EQ(test, i, (int)n);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&r.done,
+							  IOPF_TEST_TIMEOUT),
+			0UL);
+	if (free_queue)
+		t->queue = NULL;
+	KUNIT_EXPECT_EQ(test, r.ret, 0);
+	/* Answered before remove returned, each once; the partial is gone. */
+	KUNIT_EXPECT_EQ(test, iopf_mock_count(t->mock), n);
+	msleep(20);
+	KUNIT_EXPECT_EQ(test, iopf_mock_count(t->mock), n);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, t->mock->resp[i].code,
+				IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 40), false));
+	/* No handler state left: the fault handler can be unregistered. */
+	KUNIT_EXPECT_EQ(test, iommu_unregister_device_fault_handler(t->mock->dev),
+			0);
+	KUNIT_EXPECT_EQ(test, iommu_register_device_fault_handler(t->mock->dev,
+								   iommu_queue_iopf,
+								   t->mock->dev),
+			0);
+}
+
+static void iopf_test_remove_pending(struct kunit *test)
+{
+	iopf_remove_pending(test, false);
+}
+
+static void iopf_test_free_pending(struct kunit *test)
+{
+	iopf_remove_pending(test, true);
+}
+
+static void iopf_test_discard_partial(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct iopf_mock *mock2 = iopf_test_extra_device(test, 0);
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 40, IOPF_W,
+					  page_addr(t, 0), false), 0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, mock2, 40, IOPF_W,
+					  page_addr(t, 1), false), 0);
+	KUNIT_ASSERT_EQ(test, iopf_queue_discard_partial(t->queue), 0);
+
+	/* The last requests arrive: their groups lost the partials. */
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 40, IOPF_W,
+					  page_addr(t, 2), true), 0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, mock2, 40, IOPF_W,
+					  page_addr(t, 3), true), 0);
+	flush_expect(test, t->mock, 1);
+	flush_expect(test, mock2, 1);
+	expect_resp(test, t->mock, 0, 40, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	expect_resp(test, mock2, 0, 40, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 1), false));
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 2), true));
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 3), true));
+}
+
+static void iopf_test_partial_cap(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	int i, ret = 0;
+
+	for (i = 0; i < IOPF_MAX_PARTIAL; i++) {
+		ret = iopf_report(t, t->mock, 50, IOPF_R, page_addr(t, 0),
+				  false);
+		if (ret)
+			break;
+	}
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	/* Over the cap: refused and not kept, neither partial nor last. */
+	KUNIT_EXPECT_EQ(test, iopf_report(t, t->mock, 51, IOPF_W,
+					  page_addr(t, 1), false), -ENOSPC);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 51, IOPF_W,
+					  page_addr(t, 2), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 51, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 1), false));
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 2), true));
+
+	/* Completing the big group frees the room. */
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 50, IOPF_R,
+					  page_addr(t, 3), true), 0);
+	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 1, 50, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_EQ(test, iopf_report(t, t->mock, 52, IOPF_W,
+					  page_addr(t, 1), false), 0);
+}
+
+static void iopf_test_flush_answers(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 60 + i, IOPF_W,
+						  page_addr(t, i), true), 0);
+	/* No wait: flush alone guarantees the answers. */
+	flush_expect(test, t->mock, 32);
+	for (i = 0; i < 32; i++)
+		KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, i),
+						     true));
+}
+
+struct iopf_flusher {
+	struct device *dev;
+	int ret;
+	struct completion done;
+};
+
+static int iopf_flusher_fn(void *data)
+{
+	struct iopf_flusher *f = data;
+
+	f->ret = iopf_queue_flush_dev(f->dev);
+	complete(&f->done);
+	return 0;
+}
+
+/*
+ * The worker's ->page_response() takes dev->iommu->lock (a driver that
+ * reports from its response path) while the device is being flushed: the
+ * flush must not hold that lock while it waits (VT-d deadlock, 2021).
+ */
+static void iopf_test_flush_lock_inversion(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct iopf_flusher f = { .dev = t->mock->dev };
+	struct task_struct *task;
+
+	init_completion(&f.done);
+	t->mock->lock_probe = true;
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 70, IOPF_W,
+					  page_addr(t, 0), true), 0);
+	task = kthread_run(iopf_flusher_fn, &f, "iopf-flusher");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	msleep(20);
+	complete(&t->mock->probe_go);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&f.done,
+							  IOPF_TEST_TIMEOUT),
+			0UL);
+	t->mock->lock_probe = false;
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	KUNIT_EXPECT_TRUE(test, t->mock->lock_ok);
+	KUNIT_EXPECT_EQ(test, iopf_mock_count(t->mock), 1U);
+}
+
+struct iopf_reporter {
+	struct iopf_test *t;
+	struct iopf_mock *mock;
+	u32 grpid;
+	unsigned long addr;
+	int ret;
+	struct completion done;
+};
+
+static int iopf_reporter_fn(void *data)
+{
+	struct iopf_reporter *r = data;
+
+	r->ret = iopf_report(r->t, r->mock, r->grpid, IOPF_W, r->addr, true);
+	complete(&r->done);
+	return 0;
+}
+
+/* While a flush of a device waits, the devices still report promptly. */
+static void iopf_test_flush_does_not_block(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct iopf_mock *mock2 = iopf_test_extra_device(test, 0);
+	struct iopf_flusher f = { .dev = t->mock->dev };
+	struct iopf_reporter same = { .t = t, .mock = t->mock, .grpid = 81,
+				      .addr = page_addr(t, 1) };
+	struct iopf_reporter other = { .t = t, .mock = mock2, .grpid = 82,
+				       .addr = page_addr(t, 2) };
+	struct completion gate;
+	bool same_done, other_done;
+
+	init_completion(&gate);
+	init_completion(&f.done);
+	init_completion(&same.done);
+	init_completion(&other.done);
+	t->mock->gate = &gate;
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 80, IOPF_W,
+					  page_addr(t, 0), true), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(iopf_flusher_fn, &f,
+						    "iopf-flusher")));
+	msleep(50);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(iopf_reporter_fn, &same,
+						    "iopf-rep1")));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(iopf_reporter_fn, &other,
+						    "iopf-rep2")));
+	same_done = wait_for_completion_timeout(&same.done, HZ);
+	other_done = wait_for_completion_timeout(&other.done, HZ);
+	complete_all(&gate);
+
+	wait_for_completion_timeout(&f.done, IOPF_TEST_TIMEOUT);
+	wait_for_completion_timeout(&same.done, IOPF_TEST_TIMEOUT);
+	wait_for_completion_timeout(&other.done, IOPF_TEST_TIMEOUT);
+	KUNIT_EXPECT_TRUE(test, same_done);
+	KUNIT_EXPECT_TRUE(test, other_done);
+	KUNIT_EXPECT_EQ(test, same.ret, 0);
+	KUNIT_EXPECT_EQ(test, other.ret, 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	flush_expect(test, t->mock, 2);
+	flush_expect(test, mock2, 1);
+	t->mock->gate = NULL;
+}
+
+/* The process exited but its PASID is still bound: INVALID, no crash. */
+static void iopf_test_mm_exited(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct mm_struct *mm;
+	u32 pasid;
+
+	mm = mm_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	if (iommu_sva_alloc_pasid(mm, 1, (1U << 20) - 1)) {
+		mmput(mm);
+		KUNIT_FAIL(test, "no PASID");
+		return;
+	}
+	pasid = mm->pasid;
+	mmgrab(mm);		/* as a bond holds it: the PASID stays */
+	mmput(mm);		/* the process exits */
+
+	KUNIT_EXPECT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_FLAGS_PASID, pasid, 90,
+					       IOPF_R, page_addr(t, 0)), 0);
+	KUNIT_EXPECT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_FLAGS_PASID | IOPF_LAST,
+					       pasid, 90, IOPF_R,
+					       page_addr(t, 1)), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 90, pasid, IOMMU_PAGE_RESP_INVALID);
+	mmdrop(mm);		/* unbind: the PASID is freed */
+
+	/* Freed PASID: still INVALID, and our own mm is untouched. */
+	KUNIT_EXPECT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_FLAGS_PASID | IOPF_LAST,
+					       pasid, 91, IOPF_R,
+					       page_addr(t, 1)), 0);
+	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 1, 91, pasid, IOMMU_PAGE_RESP_INVALID);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 1), false));
+}
+
+/* Faults of several devices on one queue are answered to their device. */
+static void iopf_test_devices_share_queue(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct iopf_mock *m[3] = { t->mock };
+	int d, i;
+
+	m[1] = iopf_test_extra_device(test, 0);
+	m[2] = iopf_test_extra_device(test, 1);
+	for (i = 0; i < 4; i++)
+		for (d = 0; d < 3; d++)
+			KUNIT_ASSERT_EQ(test, iopf_report(t, m[d], 7, IOPF_W,
+							  page_addr(t, d * 4 + i),
+							  i == 3), 0);
+	for (d = 0; d < 3; d++) {
+		flush_expect(test, m[d], 1);
+		expect_resp(test, m[d], 0, 7, t->pasid,
+			    IOMMU_PAGE_RESP_SUCCESS);
+	}
+	for (i = 0; i < 12; i++)
+		KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, i),
+						     true));
+}
+
+/* Removing one device leaves the others on the queue working. */
+static void iopf_test_remove_one_of_many(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct iopf_mock *mock2 = iopf_test_extra_device(test, 0);
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, mock2, 3, IOPF_W,
+					  page_addr(t, 0), false), 0);
+	KUNIT_ASSERT_EQ(test, iopf_queue_remove_device(t->queue, t->mock->dev),
+			0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, mock2, 3, IOPF_W,
+					  page_addr(t, 1), true), 0);
+	flush_expect(test, mock2, 1);
+	expect_resp(test, mock2, 0, 3, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 0), true));
+	KUNIT_EXPECT_EQ(test, iopf_mock_count(t->mock), 0U);
+}
+
+static void iopf_test_wait_without_flush(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 95, IOPF_R,
+					  page_addr(t, 9), true), 0);
+	KUNIT_EXPECT_EQ(test, iopf_mock_wait(t->mock, 1), 1U);
+	expect_resp(test, t->mock, 0, 95, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+}
+
+static struct kunit_case iopf_test_cases[] = {
+	KUNIT_CASE(iopf_test_queue_alloc_free),
+	KUNIT_CASE(iopf_test_add_device_errors),
+	KUNIT_CASE(iopf_test_remove_device_errors),
+	KUNIT_CASE(iopf_test_flush_errors),
+	KUNIT_CASE(iopf_test_not_page_request),
+	KUNIT_CASE(iopf_test_no_queue),
+	KUNIT_CASE(iopf_test_read_fault),
+	KUNIT_CASE(iopf_test_write_fault),
+	KUNIT_CASE(iopf_test_wait_without_flush),
+	KUNIT_CASE(iopf_test_group),
+	KUNIT_CASE(iopf_test_partial_waits_for_last),
+	KUNIT_CASE(iopf_test_interleaved_groups),
+	KUNIT_CASE(iopf_test_many_groups),
+	KUNIT_CASE(iopf_test_duplicate_last),
+	KUNIT_CASE(iopf_test_grpid_limits),
+	KUNIT_CASE(iopf_test_no_pasid),
+	KUNIT_CASE(iopf_test_pasid_flags),
+	KUNIT_CASE(iopf_test_unbound_pasid),
+	KUNIT_CASE(iopf_test_bad_addresses),
+	KUNIT_CASE(iopf_test_unaligned),
+	KUNIT_CASE(iopf_test_sticky_error),
+	KUNIT_CASE(iopf_test_group_pasid_mismatch),
+	KUNIT_CASE(iopf_test_same_page),
+	KUNIT_CASE(iopf_test_stack_guard),
+	KUNIT_CASE_PARAM(iopf_test_permissions, iopf_perm_gen_params),
+	KUNIT_CASE(iopf_test_remove_pending),
+	KUNIT_CASE(iopf_test_free_pending),
+	KUNIT_CASE(iopf_test_discard_partial),
+	KUNIT_CASE(iopf_test_partial_cap),
+	KUNIT_CASE(iopf_test_flush_answers),
+	KUNIT_CASE(iopf_test_flush_lock_inversion),
+	KUNIT_CASE(iopf_test_flush_does_not_block),
+	KUNIT_CASE(iopf_test_mm_exited),
+	KUNIT_CASE(iopf_test_devices_share_queue),
+	KUNIT_CASE(iopf_test_remove_one_of_many),
+	{}
+};
+
+static struct kunit_suite iopf_test_suite = {
+	.name = "iopf",
+	.init = iopf_test_init,
+	.exit = iopf_test_exit,
+	.test_cases = iopf_test_cases,
+};
+kunit_test_suite(iopf_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the I/O page fault handler");
+MODULE_LICENSE("GPL");

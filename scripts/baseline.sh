@@ -1,0 +1,17 @@
+#!/bin/bash
+# Run our KUnit suite against upstream's handler: the pristine base plus
+# only the test commit.  Prints every case with its result and lists the
+# cases upstream fails.  Exits 0 when the suite ran (failures are expected:
+# they are what the series fixes).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=$ROOT/build
+
+"$ROOT/scripts/kunit.sh" "$B/linux-baseline" "$B/kunit-x86-baseline" \
+	"$B/kunit-baseline.log" > "$B/kunit-baseline.table"
+cat "$B/kunit-baseline.table"
+echo
+echo "Cases upstream 6.1's handler fails:"
+grep -E ' FAIL$' "$B/kunit-baseline.table" | awk '{print "  " $1}'
+grep -q "KTAP version\|TAP version" "$B/kunit-baseline.log"

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Turn a kernel log holding KTAP results into a table of leaf cases.
+
+Usage: ktap-table.py LOG [--quiet]
+Prints one line per case (parameterised cases: one per parameter), then
+'N passed, M failed' (M includes a missing or crashed run).  Exit status:
+0 when M == 0 and at least one case ran.
+"""
+import re
+import sys
+
+RESULT = re.compile(r'^(\s*)(not ok|ok) (\d+)(?: -)? ([^#]*?)\s*(#.*)?$')
+
+
+def parse(lines):
+    """Return the leaf results as (parent, name, ok, directive), in order."""
+    stack = []          # (indent, record) of results not yet adopted
+    for raw in lines:
+        line = raw.rstrip('\n')
+        # kunit.py's raw output may prefix timestamps: strip '[   1.23] '
+        line = re.sub(r'^\[\s*[0-9.]+\]\s?', '', line)
+        m = RESULT.match(line)
+        if not m:
+            continue
+        indent = len(m.group(1).expandtabs(8))
+        rec = {'name': m.group(4).strip(), 'ok': m.group(2) == 'ok',
+               'directive': (m.group(5) or '').strip(), 'children': []}
+        while stack and stack[-1][0] > indent:
+            rec['children'].insert(0, stack.pop()[1])
+        stack.append((indent, rec))
+
+    leaves = []
+
+    def walk(rec, parent):
+        if not rec['children']:
+            leaves.append((parent, rec['name'], rec['ok'], rec['directive']))
+        for c in rec['children']:
+            walk(c, rec['name'])
+
+    for _, rec in stack:
+        for c in rec['children']:
+            walk(c, rec['name'])
+        if not rec['children']:
+            leaves.append(('', rec['name'], rec['ok'], rec['directive']))
+    return leaves
+
+
+def main():
+    log = sys.argv[1]
+    quiet = '--quiet' in sys.argv
+    with open(log, errors='replace') as f:
+        lines = f.readlines()
+    leaves = parse(lines)
+    passed = failed = skipped = 0
+    width = max([len(p + '.' + c) for p, c, _, _ in leaves] + [20])
+    if not quiet:
+        print('%-*s  %s' % (width, 'case', 'result'))
+        print('-' * (width + 8))
+    for parent, case, ok, directive in leaves:
+        if 'SKIP' in directive:
+            res = 'SKIP'
+            skipped += 1
+        elif ok:
+            res = 'PASS'
+            passed += 1
+        else:
+            res = 'FAIL'
+            failed += 1
+        if not quiet:
+            print('%-*s  %s' % (width, parent + '.' + case, res))
+    crashed = any(re.search(r'Kernel panic|BUG:|Oops|KASAN:|WARNING:', l)
+                  for l in lines)
+    if not leaves or crashed:
+        failed += 1
+        print('error: %s' % ('no KUnit results' if not leaves
+                             else 'the kernel reported a BUG/WARNING/panic'))
+    if skipped:
+        print('%d skipped' % skipped)
+    print('%d passed, %d failed' % (passed, failed))
+    sys.exit(0 if failed == 0 else 1)
+
+
+if __name__ == '__main__':
+    main()

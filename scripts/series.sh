@@ -1,0 +1,12 @@
+#!/bin/bash
+# Export the series with a cover letter to build/series/.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+T=$ROOT/build/linux
+OUT=$ROOT/build/series
+
+rm -rf "$OUT"
+git -C "$T" format-patch -q --cover-letter -o "$OUT" base..iopf
+python3 "$ROOT/scripts/cover.py" "$ROOT/series/cover.txt" "$OUT"/0000-cover-letter.patch
+ls "$OUT"

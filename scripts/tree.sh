@@ -1,0 +1,100 @@
+#!/bin/bash
+# Assemble build/linux: a git repository whose first commit is the pristine
+# Debian linux-source-6.1 tree and whose following commits are our series,
+# one per series/NNNN-*.msg file.  Also build/linux-baseline: a worktree of
+# the same repository holding the base plus only the commits marked
+# "baseline: yes" (the tests, run against upstream's handler).
+#
+# Idempotent: the series commits are rebuilt only when linux/, patches/ or
+# series/ changed since the last run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=$ROOT/build
+T=$B/linux
+TARBALL=/usr/src/linux-source-6.1.tar.xz
+
+export GIT_AUTHOR_NAME="iopf developers"
+export GIT_AUTHOR_EMAIL="iopf@example.org"
+export GIT_AUTHOR_DATE="2026-11-23T12:00:00Z"
+export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME"
+export GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
+export GIT_COMMITTER_DATE="$GIT_AUTHOR_DATE"
+
+git_t() { git -C "$T" -c core.autocrlf=false "$@"; }
+
+make_base() {
+	local ver
+	ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+	echo "tree: unpacking linux-source-6.1 $ver"
+	rm -rf "$T" "$B/linux-baseline" "$B/src.tmp"
+	mkdir -p "$B/src.tmp"
+	tar -C "$B/src.tmp" -xf "$TARBALL"
+	mv "$B/src.tmp/linux-source-6.1" "$T"
+	rmdir "$B/src.tmp"
+	git_t init -q -b master
+	git_t add -A -f
+	git_t commit -q -m "Linux 6.1 (Debian linux-source-6.1 $ver)" \
+		-m "Pristine base: Debian's linux-source-6.1 package, version $ver."
+	git_t tag -f base >/dev/null
+}
+
+series_hash() {
+	(cd "$ROOT" && find linux patches series scripts/tree.sh -type f -print0 |
+		sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
+}
+
+# Fields of a series message: everything after the line "---".
+field() { sed -n '/^---$/,$p' "$1" | sed -n "s/^$2: *//p"; }
+message() { sed '/^---$/,$d' "$1"; }
+
+apply_commit() {
+	local msg=$1 f p
+	for f in $(field "$msg" files); do
+		mkdir -p "$(dirname "$T/$f")"
+		cp "$ROOT/linux/$f" "$T/$f"
+	done
+	for p in $(field "$msg" patches); do
+		git_t apply --index "$ROOT/$p" ||
+			{ echo "tree: $p does not apply" >&2; exit 1; }
+	done
+	git_t add -A
+	message "$msg" | git_t commit -q -s -F -
+	if [ "$(field "$msg" baseline)" = yes ]; then
+		BASELINE_COMMITS="$BASELINE_COMMITS $(git_t rev-parse HEAD)"
+	fi
+}
+BASELINE_COMMITS=""
+
+build_series() {
+	local msg
+	echo "tree: applying the series"
+	git_t checkout -q -f master
+	git_t reset -q --hard base
+	git_t clean -q -fdx
+	for msg in "$ROOT"/series/[0-9]*.msg; do
+		apply_commit "$msg"
+	done
+	git_t tag -f iopf >/dev/null
+
+	# Baseline: upstream's handler plus our tests only.
+	git_t worktree remove -f "$B/linux-baseline" 2>/dev/null || rm -rf "$B/linux-baseline"
+	git_t worktree prune
+	git_t branch -q -f baseline base
+	git_t worktree add -q "$B/linux-baseline" baseline
+	for c in $BASELINE_COMMITS; do
+		git -C "$B/linux-baseline" cherry-pick "$c" >/dev/null
+	done
+}
+
+mkdir -p "$B"
+if ! git_t rev-parse -q --verify base >/dev/null 2>&1; then
+	make_base
+fi
+h=$(series_hash)
+if [ "$(cat "$B/.series-hash" 2>/dev/null)" != "$h" ] ||
+   ! git_t rev-parse -q --verify iopf >/dev/null 2>&1; then
+	build_series
+	echo "$h" > "$B/.series-hash"
+fi
+git_t log --oneline base..iopf
