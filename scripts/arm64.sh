@@ -4,6 +4,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# ccache: key objects on paths relative to the build, so that a fresh clone
+# elsewhere on the machine reuses them.
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
 T=$ROOT/build/linux
 O=$ROOT/build/arm64
 CROSS=aarch64-linux-gnu-

@@ -6,6 +6,9 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# ccache: key objects on paths relative to the build, so that a fresh clone
+# elsewhere on the machine reuses them.
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
 TREE=$1 BUILD=$2 LOG=$3
 shift 3
 

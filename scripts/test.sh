@@ -6,6 +6,9 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# ccache: key objects on paths relative to the build, so that a fresh clone
+# elsewhere on the machine reuses them.
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
 B=$ROOT/build
 T=$B/linux
 OURS_C="drivers/iommu/io-pgfault.c lib/tests/iopf_kunit.c"
@@ -38,7 +41,8 @@ fi
 
 # 3. kernel-doc ---------------------------------------------------------------
 step "kernel-doc"
-(cd "$T" && scripts/kernel-doc -none -Wall $OURS_C) > "$B/kdoc.log" 2>&1
+(cd "$T" && scripts/kernel-doc -none $OURS_C &&
+	python3 "$ROOT/scripts/kdoc-check.py" $OURS_C) > "$B/kdoc.log" 2>&1
 if [ -s "$B/kdoc.log" ]; then
 	cat "$B/kdoc.log"
 	fail "kernel-doc"

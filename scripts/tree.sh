@@ -48,23 +48,27 @@ series_hash() {
 field() { sed -n '/^---$/,$p' "$1" | sed -n "s/^$2: *//p"; }
 message() { sed '/^---$/,$d' "$1"; }
 
+# apply_commit TREE MSG [baseline]: copy the commit's files, apply its
+# patches (for the baseline, minus those listed under baseline-skip) and
+# commit with the message.
 apply_commit() {
-	local msg=$1 f p
+	local t=$1 msg=$2 mode=${3:-} f p skip
+	skip=" $(field "$msg" baseline-skip) "
 	for f in $(field "$msg" files); do
-		mkdir -p "$(dirname "$T/$f")"
-		cp "$ROOT/linux/$f" "$T/$f"
+		mkdir -p "$(dirname "$t/$f")"
+		cp "$ROOT/linux/$f" "$t/$f"
+		# Debian's .gitignore hides new files: add ours explicitly.
+		git -C "$t" add -f -- "$f"
 	done
 	for p in $(field "$msg" patches); do
-		git_t apply --index "$ROOT/$p" ||
+		if [ "$mode" = baseline ] && [[ "$skip" == *" $p "* ]]; then
+			continue
+		fi
+		git -C "$t" apply --index "$ROOT/$p" ||
 			{ echo "tree: $p does not apply" >&2; exit 1; }
 	done
-	git_t add -A
-	message "$msg" | git_t commit -q -s -F -
-	if [ "$(field "$msg" baseline)" = yes ]; then
-		BASELINE_COMMITS="$BASELINE_COMMITS $(git_t rev-parse HEAD)"
-	fi
+	message "$msg" | git -C "$t" commit -q -s -F -
 }
-BASELINE_COMMITS=""
 
 build_series() {
 	local msg
@@ -73,17 +77,19 @@ build_series() {
 	git_t reset -q --hard base
 	git_t clean -q -fdx
 	for msg in "$ROOT"/series/[0-9]*.msg; do
-		apply_commit "$msg"
+		apply_commit "$T" "$msg"
 	done
 	git_t tag -f iopf >/dev/null
 
 	# Baseline: upstream's handler plus our tests only.
-	git_t worktree remove -f "$B/linux-baseline" 2>/dev/null || rm -rf "$B/linux-baseline"
+	git_t worktree remove -f "$B/linux-baseline" 2>/dev/null ||
+		rm -rf "$B/linux-baseline"
 	git_t worktree prune
 	git_t branch -q -f baseline base
 	git_t worktree add -q "$B/linux-baseline" baseline
-	for c in $BASELINE_COMMITS; do
-		git -C "$B/linux-baseline" cherry-pick "$c" >/dev/null
+	for msg in "$ROOT"/series/[0-9]*.msg; do
+		[ "$(field "$msg" baseline)" = yes ] || continue
+		apply_commit "$B/linux-baseline" "$msg" baseline
 	done
 }
 

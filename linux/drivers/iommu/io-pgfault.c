@@ -86,7 +86,7 @@ MODULE_PARM_DESC(max_partial,
  */
 struct iopf_queue {
 	struct workqueue_struct *wq;
-	struct mutex lock;
+	struct mutex lock;		/* protects devices */
 	struct list_head devices;
 };
 

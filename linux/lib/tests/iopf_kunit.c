@@ -55,7 +55,6 @@
  * @resp: the answers received, in order (the first IOPF_TEST_MAX_RESP)
  * @nr_resp: number of answers received
  * @answered: signalled on every answer
- * @gate: when set, ->page_response() waits for it before recording
  * @lock_probe: when set, ->page_response() checks it can take dev->iommu->lock
  *              (as a driver reporting from its response path does) and
  *              records the result in @lock_ok
@@ -66,11 +65,10 @@ struct iopf_mock {
 	struct device *dev;
 	struct dev_iommu iommu;
 	struct iommu_device iommu_dev;
-	spinlock_t lock;
+	spinlock_t lock;	/* protects the fields below */
 	struct iommu_page_response resp[IOPF_TEST_MAX_RESP];
 	unsigned int nr_resp;
 	wait_queue_head_t answered;
-	struct completion *gate;
 	bool lock_probe;
 	struct completion probe_go;
 	bool lock_ok;
@@ -94,7 +92,7 @@ static void iopf_mock_probe_lock(struct iopf_mock *mock)
 			mock->lock_ok = true;
 			return;
 		}
-		msleep(10);
+		usleep_range(10000, 20000);
 	}
 }
 
@@ -104,8 +102,6 @@ static int iopf_mock_page_response(struct device *dev,
 {
 	struct iopf_mock *mock = to_mock(dev);
 
-	if (mock->gate)
-		wait_for_completion_timeout(mock->gate, IOPF_TEST_TIMEOUT);
 	if (mock->lock_probe)
 		iopf_mock_probe_lock(mock);
 
@@ -312,20 +308,37 @@ static int iopf_report(struct iopf_test *t, struct iopf_mock *mock, u32 grpid,
 				t->pasid, grpid, perm, addr);
 }
 
-/* Is @addr mapped in @mm (and writable, when @write)?  Does not fault. */
+/*
+ * Is @addr mapped in @mm (and writable, when @write)?  Walks the page table
+ * under mmap_lock, as a device's translation would: never faults.
+ */
 static bool page_present(struct mm_struct *mm, unsigned long addr, bool write)
 {
-	spinlock_t *ptl;
-	pte_t *ptep;
-	bool ret;
+	bool ret = false;
+	pte_t *ptep, pte;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
 
 	mmap_read_lock(mm);
-	if (follow_pte(mm, addr, &ptep, &ptl)) {
-		mmap_read_unlock(mm);
-		return false;
-	}
-	ret = !write || pte_write(*ptep);
-	pte_unmap_unlock(ptep, ptl);
+	pgd = pgd_offset(mm, addr);
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		goto out;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		goto out;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud) || pud_bad(*pud))
+		goto out;
+	pmd = pmd_offset(pud, addr);
+	if (pmd_none(*pmd) || pmd_bad(*pmd))
+		goto out;
+	ptep = pte_offset_map(pmd, addr);
+	pte = *ptep;
+	pte_unmap(ptep);
+	ret = pte_present(pte) && (!write || pte_write(pte));
+out:
 	mmap_read_unlock(mm);
 	return ret;
 }
@@ -880,10 +893,10 @@ static void iopf_remove_pending(struct kunit *test, bool free_queue)
 	/* No handler state left: the fault handler can be unregistered. */
 	KUNIT_EXPECT_EQ(test, iommu_unregister_device_fault_handler(t->mock->dev),
 			0);
-	KUNIT_EXPECT_EQ(test, iommu_register_device_fault_handler(t->mock->dev,
-								   iommu_queue_iopf,
-								   t->mock->dev),
-			0);
+	KUNIT_EXPECT_EQ(test,
+			iommu_register_device_fault_handler(t->mock->dev,
+							    iommu_queue_iopf,
+							    t->mock->dev), 0);
 }
 
 static void iopf_test_remove_pending(struct kunit *test)
@@ -1029,7 +1042,12 @@ static int iopf_reporter_fn(void *data)
 	return 0;
 }
 
-/* While a flush of a device waits, the devices still report promptly. */
+/*
+ * While a flush of a device waits for its worker, this device and the
+ * others on the queue still report promptly.  The worker is held off by
+ * mmap_lock, before it answers (iommu.c holds its own lock around
+ * ->page_response(), which would block reports whatever the flush does).
+ */
 static void iopf_test_flush_does_not_block(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
@@ -1039,31 +1057,35 @@ static void iopf_test_flush_does_not_block(struct kunit *test)
 				      .addr = page_addr(t, 1) };
 	struct iopf_reporter other = { .t = t, .mock = mock2, .grpid = 82,
 				       .addr = page_addr(t, 2) };
-	struct completion gate;
-	bool same_done, other_done;
+	struct task_struct *tf, *ts, *to;
+	bool same_done, other_done, flush_waited;
 
-	init_completion(&gate);
 	init_completion(&f.done);
 	init_completion(&same.done);
 	init_completion(&other.done);
-	t->mock->gate = &gate;
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 80, IOPF_W,
-					  page_addr(t, 0), true), 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(iopf_flusher_fn, &f,
-						    "iopf-flusher")));
+	mmap_write_lock(t->mm);
+	if (iopf_report(t, t->mock, 80, IOPF_W, page_addr(t, 0), true)) {
+		mmap_write_unlock(t->mm);
+		KUNIT_FAIL(test, "report refused");
+		return;
+	}
+	tf = kthread_run(iopf_flusher_fn, &f, "iopf-flusher");
 	msleep(50);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(iopf_reporter_fn, &same,
-						    "iopf-rep1")));
-	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(iopf_reporter_fn, &other,
-						    "iopf-rep2")));
-	same_done = wait_for_completion_timeout(&same.done, HZ);
-	other_done = wait_for_completion_timeout(&other.done, HZ);
-	complete_all(&gate);
+	ts = kthread_run(iopf_reporter_fn, &same, "iopf-rep1");
+	to = kthread_run(iopf_reporter_fn, &other, "iopf-rep2");
+	same_done = !IS_ERR(ts) && wait_for_completion_timeout(&same.done, HZ);
+	other_done = !IS_ERR(to) && wait_for_completion_timeout(&other.done, HZ);
+	flush_waited = !IS_ERR(tf) && !completion_done(&f.done);
+	mmap_write_unlock(t->mm);
 
-	wait_for_completion_timeout(&f.done, IOPF_TEST_TIMEOUT);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tf) || IS_ERR(ts) || IS_ERR(to));
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&f.done,
+							  IOPF_TEST_TIMEOUT),
+			0UL);
 	wait_for_completion_timeout(&same.done, IOPF_TEST_TIMEOUT);
 	wait_for_completion_timeout(&other.done, IOPF_TEST_TIMEOUT);
+	KUNIT_EXPECT_TRUE(test, flush_waited);
 	KUNIT_EXPECT_TRUE(test, same_done);
 	KUNIT_EXPECT_TRUE(test, other_done);
 	KUNIT_EXPECT_EQ(test, same.ret, 0);
@@ -1071,7 +1093,7 @@ static void iopf_test_flush_does_not_block(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f.ret, 0);
 	flush_expect(test, t->mock, 2);
 	flush_expect(test, mock2, 1);
-	t->mock->gate = NULL;
+	expect_resp(test, mock2, 0, 82, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
 }
 
 /* The process exited but its PASID is still bound: INVALID, no crash. */
@@ -1210,6 +1232,7 @@ static struct kunit_suite iopf_test_suite = {
 	.exit = iopf_test_exit,
 	.test_cases = iopf_test_cases,
 };
+
 kunit_test_suite(iopf_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the I/O page fault handler");
