@@ -4,13 +4,14 @@
 #   make test           what CI runs (tree, KUnit, sparse, W=1, kernel-doc,
 #                       checkpatch, arm64 build of the SMMUv3 caller)
 #   make test-baseline  the same suite against upstream's handler
-#   make tree | series | docs | deps | clean
+#   make bench          benchmark: upstream's handler vs ours, side by side
+#   make tree | series | docs | check-commits | deps | clean
 
 SHELL := /bin/bash
 ROOT := $(CURDIR)
 B := $(ROOT)/build
 
-.PHONY: all deps tree series test test-baseline run docs clean
+.PHONY: all deps tree series test test-baseline bench run docs check-commits clean
 
 all: test
 
@@ -29,11 +30,17 @@ test: tree
 test-baseline: tree
 	@scripts/baseline.sh
 
+bench: tree
+	@scripts/bench.sh
+
 run: tree
 	@scripts/run.sh
 
 docs: tree
 	@scripts/docs.sh
+
+check-commits: tree
+	@scripts/check-commits.sh
 
 clean:
 	rm -rf $(B)

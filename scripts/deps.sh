@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS="linux-source-6.1 qemu-system-x86 qemu-system-data gcc make flex bison
 libelf-dev libssl-dev bc cpio kmod rsync xz-utils sparse gcc-aarch64-linux-gnu
 python3 python3-sphinx python3-sphinx-rtd-theme ccache git perl busybox-static
-gnuplot-nox"
+gnuplot-nox graphviz"
 
 missing=""
 for p in $PKGS; do

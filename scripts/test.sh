@@ -11,8 +11,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
 B=$ROOT/build
 T=$B/linux
-OURS_C="drivers/iommu/io-pgfault.c lib/tests/iopf_kunit.c"
-OURS_O="drivers/iommu/io-pgfault.o lib/tests/iopf_kunit.o"
+OURS_C="drivers/iommu/io-pgfault.c lib/tests/iopf_mock.h lib/tests/iopf_mock.c lib/tests/iopf_kunit.c lib/tests/iopf_bench.c"
+OURS_O="drivers/iommu/io-pgfault.o drivers/iommu/iommu.o lib/tests/iopf_mock.o lib/tests/iopf_kunit.o lib/tests/iopf_bench.o"
+# iommu.c is upstream's: only warnings on the lines our patch touches count.
 CC="gcc"
 command -v ccache >/dev/null && CC="ccache gcc"
 failures=()
@@ -32,11 +33,10 @@ cat "$B/kunit-x86.table"
 step "sparse (C=2) and W=1: $OURS_O"
 make -C "$T" O="$B/kunit-x86" ARCH=x86_64 CC="$CC" C=2 W=1 \
 	$OURS_O > "$B/sparse.log" 2>&1 || fail "sparse/W=1 build"
-if grep -E "^($(echo $OURS_C | sed 's/ /|/g'))|warning:|error:" "$B/sparse.log" |
-		grep -E "$(echo $OURS_C | sed 's/ /|/g')"; then
-	fail "sparse/W=1 warnings"
-else
+if python3 "$ROOT/scripts/warn-filter.py" "$B/sparse.log" "$T" $OURS_C; then
 	echo "clean"
+else
+	fail "sparse/W=1 warnings"
 fi
 
 # 3. kernel-doc ---------------------------------------------------------------
@@ -49,6 +49,10 @@ if [ -s "$B/kdoc.log" ]; then
 else
 	echo "clean"
 fi
+
+# 3b. Sphinx ------------------------------------------------------------------
+step "Sphinx: Documentation/iommu"
+"$ROOT/scripts/docs.sh" || fail "docs"
 
 # 4. checkpatch on the series -------------------------------------------------
 step "checkpatch --strict on the series"

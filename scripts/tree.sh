@@ -81,16 +81,22 @@ build_series() {
 	done
 	git_t tag -f iopf >/dev/null
 
-	# Baseline: upstream's handler plus our tests only.
-	git_t worktree remove -f "$B/linux-baseline" 2>/dev/null ||
-		rm -rf "$B/linux-baseline"
-	git_t worktree prune
-	git_t branch -q -f baseline base
-	git_t worktree add -q "$B/linux-baseline" baseline
+	# Baseline: upstream's handler plus our tests only.  The worktree is
+	# reused so that only the files that changed get new timestamps (and
+	# the baseline kernel is rebuilt incrementally).
+	local bt=$B/linux-baseline
+	if ! git -C "$bt" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+		rm -rf "$bt"
+		git_t worktree prune
+		git_t worktree add -q --detach "$bt" base
+	fi
+	git -C "$bt" checkout -q -f --detach base
+	git -C "$bt" clean -q -fdx
 	for msg in "$ROOT"/series/[0-9]*.msg; do
 		[ "$(field "$msg" baseline)" = yes ] || continue
-		apply_commit "$B/linux-baseline" "$msg" baseline
+		apply_commit "$bt" "$msg" baseline
 	done
+	git_t branch -q -f baseline "$(git -C "$bt" rev-parse HEAD)"
 }
 
 mkdir -p "$B"

@@ -195,20 +195,52 @@ static bool iopf_handle_one(struct mm_struct *mm, unsigned long addr, u32 perm)
 	return !(ret & VM_FAULT_ERROR);
 }
 
+/* Does @iopf belong with the group whose last request is @last? */
+static bool iopf_pasid_ok(struct iopf_fault *iopf,
+			  struct iommu_fault_page_request *last)
+{
+	return (iopf->fault.prm.flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) &&
+	       iopf->fault.prm.pasid == last->pasid;
+}
+
+/*
+ * Merge the requests that follow @iopf in @group for the same page into
+ * one: return the last of them and the union of their permissions in
+ * @perm.
+ */
+static struct iopf_fault *iopf_merge_page(struct iopf_group *group,
+					  struct iopf_fault *iopf, u32 *perm)
+{
+	struct iommu_fault_page_request *last = &group->last.fault.prm;
+	unsigned long page = iopf->fault.prm.addr & PAGE_MASK;
+	struct iopf_fault *next;
+
+	*perm = iopf->fault.prm.perm;
+	while (!list_is_last(&iopf->node, &group->faults)) {
+		next = list_next_entry(iopf, node);
+		if ((next->fault.prm.addr & PAGE_MASK) != page ||
+		    !iopf_pasid_ok(next, last))
+			break;
+		*perm |= next->fault.prm.perm;
+		iopf = next;
+	}
+	return iopf;
+}
+
 /*
  * Handle every request of @group under one mm reference and one mmap_lock.
- * Errors are sticky: the first failed request ends the group.  A request for
- * the page its predecessor just faulted, with no new permission, is skipped.
+ * Consecutive requests for one page are handled once, with the union of
+ * their permissions.  Errors are sticky: the first failed request ends the
+ * group.
  */
 static enum iommu_page_response_code iopf_handle_faults(struct iopf_group *group)
 {
 	struct iommu_fault_page_request *last = &group->last.fault.prm;
-	unsigned long prev_page = 0;
-	u32 prev_perm = 0;
-	bool have_prev = false;
-	bool ok = true;
 	struct iopf_fault *iopf;
 	struct mm_struct *mm;
+	bool ok = true;
+	u64 addr;
+	u32 perm;
 
 	if (!(last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
 		return IOMMU_PAGE_RESP_INVALID;
@@ -219,24 +251,15 @@ static enum iommu_page_response_code iopf_handle_faults(struct iopf_group *group
 
 	mmap_read_lock(mm);
 	list_for_each_entry(iopf, &group->faults, node) {
-		struct iommu_fault_page_request *prm = &iopf->fault.prm;
-		unsigned long page = prm->addr & PAGE_MASK;
-
-		if (!(prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) ||
-		    prm->pasid != last->pasid) {
+		if (!iopf_pasid_ok(iopf, last)) {
 			ok = false;
 			break;
 		}
-		if (have_prev && page == prev_page &&
-		    !(prm->perm & ~prev_perm))
-			continue;
-
-		ok = iopf_handle_one(mm, prm->addr, prm->perm);
+		addr = iopf->fault.prm.addr;
+		iopf = iopf_merge_page(group, iopf, &perm);
+		ok = iopf_handle_one(mm, addr, perm);
 		if (!ok)
 			break;
-		have_prev = true;
-		prev_page = page;
-		prev_perm = prm->perm;
 	}
 	mmap_read_unlock(mm);
 	mmput(mm);
@@ -527,6 +550,22 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 }
 EXPORT_SYMBOL_GPL(iopf_queue_add_device);
 
+/*
+ * Free an unpublished param: its partial groups go unanswered (their last
+ * request never came), its queued groups are answered before it is freed.
+ */
+static void iopf_param_release(struct iopf_device_param *param)
+{
+	/* Unpublished: nobody else reaches param->groups any more. */
+	iopf_free_partial(param);
+	xa_destroy(&param->groups);
+
+	/* Every queued group of the device is answered after this. */
+	flush_workqueue(param->queue->wq);
+	wait_var_event(&param->flushers, !atomic_read(&param->flushers));
+	kfree(param);
+}
+
 /**
  * iopf_queue_remove_device() - detach a device from its fault queue
  * @queue: the queue the device is on
@@ -546,6 +585,7 @@ int iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev)
 {
 	struct iopf_device_param *param;
 	struct dev_iommu *iommu;
+	int ret = 0;
 
 	if (!queue || !dev || !dev->iommu)
 		return -EINVAL;
@@ -555,24 +595,18 @@ int iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev)
 	mutex_lock(&iommu->lock);
 	param = iommu->iopf_param;
 	if (!param || param->queue != queue) {
-		mutex_unlock(&iommu->lock);
-		mutex_unlock(&queue->lock);
-		return -EINVAL;
+		ret = -EINVAL;
+		goto out_unlock;
 	}
 	iommu->iopf_param = NULL;
 	list_del(&param->queue_node);
+out_unlock:
 	mutex_unlock(&iommu->lock);
 	mutex_unlock(&queue->lock);
+	if (ret)
+		return ret;
 
-	/* Unpublished: nobody else reaches param->groups any more. */
-	iopf_free_partial(param);
-	xa_destroy(&param->groups);
-
-	/* Every queued group of the device is answered after this. */
-	flush_workqueue(queue->wq);
-	wait_var_event(&param->flushers, !atomic_read(&param->flushers));
-
-	kfree(param);
+	iopf_param_release(param);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(iopf_queue_remove_device);
@@ -637,7 +671,20 @@ void iopf_queue_free(struct iopf_queue *queue)
 		mutex_unlock(&queue->lock);
 		if (!dev)
 			break;
-		iopf_queue_remove_device(queue, dev);
+		if (!WARN_ON(iopf_queue_remove_device(queue, dev)))
+			continue;
+
+		/* dev->iommu went away under us: detach by hand. */
+		mutex_lock(&queue->lock);
+		if (list_first_entry_or_null(&queue->devices,
+					     struct iopf_device_param,
+					     queue_node) != param)
+			param = NULL;
+		else
+			list_del(&param->queue_node);
+		mutex_unlock(&queue->lock);
+		if (param)
+			iopf_param_release(param);
 	}
 
 	destroy_workqueue(queue->wq);

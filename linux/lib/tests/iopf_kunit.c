@@ -26,13 +26,13 @@
 #include <linux/slab.h>
 
 #include "../../drivers/iommu/iommu-sva-lib.h"
+#include "iopf_mock.h"
 
 #ifndef IOPF_MAX_PARTIAL
 #define IOPF_MAX_PARTIAL	4096	/* baseline: upstream has no cap */
 #endif
 
 #define IOPF_TEST_PAGES		64
-#define IOPF_TEST_MAX_RESP	256
 #define IOPF_TEST_TIMEOUT	(5 * HZ)
 #define IOPF_FLAGS_PASID	(IOMMU_FAULT_PAGE_REQUEST_PASID_VALID | \
 				 IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID)
@@ -43,141 +43,39 @@
 #define IOPF_PRIV		IOMMU_FAULT_PERM_PRIV
 
 /* ---------------------------------------------------------------------- */
-/* Mock IOMMU                                                             */
+/* Mock hooks                                                             */
 /* ---------------------------------------------------------------------- */
 
 /**
- * struct iopf_mock - a fake device behind a fake IOMMU
- * @dev: the root device standing for the endpoint
- * @iommu: its dev->iommu
- * @iommu_dev: the IOMMU instance, with iopf_mock_ops
- * @lock: protects the fields below
- * @resp: the answers received, in order (the first IOPF_TEST_MAX_RESP)
- * @nr_resp: number of answers received
- * @answered: signalled on every answer
- * @lock_probe: when set, ->page_response() checks it can take dev->iommu->lock
- *              (as a driver reporting from its response path does) and
- *              records the result in @lock_ok
- * @probe_go: completed by the test once a flush is under way
- * @lock_ok: result of the lock probe
+ * struct iopf_probe - lock probe run by the mock's ->page_response()
+ * @go: completed by the test once a flush is under way
+ * @ok: the probe could take dev->iommu->lock
  */
-struct iopf_mock {
-	struct device *dev;
-	struct dev_iommu iommu;
-	struct iommu_device iommu_dev;
-	spinlock_t lock;	/* protects the fields below */
-	struct iommu_page_response resp[IOPF_TEST_MAX_RESP];
-	unsigned int nr_resp;
-	wait_queue_head_t answered;
-	bool lock_probe;
-	struct completion probe_go;
-	bool lock_ok;
+struct iopf_probe {
+	struct completion go;
+	bool ok;
 };
 
-static struct iopf_mock *to_mock(struct device *dev)
+/*
+ * As a driver that reports from its response path: check dev->iommu->lock
+ * can be taken while the device is being flushed.
+ */
+static void iopf_probe_lock(struct iopf_mock *mock)
 {
-	return container_of(dev->iommu, struct iopf_mock, iommu);
-}
-
-static void iopf_mock_probe_lock(struct iopf_mock *mock)
-{
+	struct iopf_probe *probe = mock->priv;
 	unsigned long deadline;
 
-	wait_for_completion_timeout(&mock->probe_go, IOPF_TEST_TIMEOUT);
+	wait_for_completion_timeout(&probe->go, IOPF_TEST_TIMEOUT);
 	msleep(50);	/* let the flush take whatever it takes */
 	deadline = jiffies + 2 * HZ;
 	while (time_before(jiffies, deadline)) {
 		if (mutex_trylock(&mock->iommu.lock)) {
 			mutex_unlock(&mock->iommu.lock);
-			mock->lock_ok = true;
+			probe->ok = true;
 			return;
 		}
 		usleep_range(10000, 20000);
 	}
-}
-
-static int iopf_mock_page_response(struct device *dev,
-				   struct iommu_fault_event *evt,
-				   struct iommu_page_response *msg)
-{
-	struct iopf_mock *mock = to_mock(dev);
-
-	if (mock->lock_probe)
-		iopf_mock_probe_lock(mock);
-
-	spin_lock(&mock->lock);
-	if (mock->nr_resp < IOPF_TEST_MAX_RESP)
-		mock->resp[mock->nr_resp] = *msg;
-	mock->nr_resp++;
-	spin_unlock(&mock->lock);
-	wake_up_all(&mock->answered);
-	return 0;
-}
-
-static const struct iommu_ops iopf_mock_ops = {
-	.page_response = iopf_mock_page_response,
-};
-
-static unsigned int iopf_mock_count(struct iopf_mock *mock)
-{
-	unsigned int n;
-
-	spin_lock(&mock->lock);
-	n = mock->nr_resp;
-	spin_unlock(&mock->lock);
-	return n;
-}
-
-/* Wait until @mock received at least @n answers; return how many it has. */
-static unsigned int iopf_mock_wait(struct iopf_mock *mock, unsigned int n)
-{
-	wait_event_timeout(mock->answered, iopf_mock_count(mock) >= n,
-			   IOPF_TEST_TIMEOUT);
-	return iopf_mock_count(mock);
-}
-
-static void iopf_mock_destroy(struct iopf_mock *mock)
-{
-	iommu_unregister_device_fault_handler(mock->dev);
-	mock->dev->iommu = NULL;
-	root_device_unregister(mock->dev);
-	kfree(mock);
-}
-
-static struct iopf_mock *iopf_mock_create(void)
-{
-	static atomic_t id = ATOMIC_INIT(0);
-	struct iopf_mock *mock;
-	char name[32];
-
-	mock = kzalloc(sizeof(*mock), GFP_KERNEL);
-	if (!mock)
-		return NULL;
-
-	snprintf(name, sizeof(name), "iopf-mock%d", atomic_inc_return(&id));
-	mock->dev = root_device_register(name);
-	if (IS_ERR(mock->dev))
-		goto err_free;
-
-	mutex_init(&mock->iommu.lock);
-	mock->iommu_dev.ops = &iopf_mock_ops;
-	mock->iommu.iommu_dev = &mock->iommu_dev;
-	spin_lock_init(&mock->lock);
-	init_waitqueue_head(&mock->answered);
-	init_completion(&mock->probe_go);
-	mock->dev->iommu = &mock->iommu;
-
-	if (iommu_register_device_fault_handler(mock->dev, iommu_queue_iopf,
-						mock->dev))
-		goto err_unregister;
-	return mock;
-
-err_unregister:
-	mock->dev->iommu = NULL;
-	root_device_unregister(mock->dev);
-err_free:
-	kfree(mock);
-	return NULL;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -203,24 +101,16 @@ static unsigned long iopf_test_mmap(unsigned long len, unsigned long prot,
 static int iopf_test_init(struct kunit *test)
 {
 	struct iopf_test *t;
-	struct mm_struct *mm;
 
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-
-	mm = mm_alloc();
-	if (!mm)
-		return -ENOMEM;
-	mm->task_size = TASK_SIZE;
-	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
-	kthread_use_mm(mm);
-	t->mm = mm;
 	test->priv = t;
 
-	if (iommu_sva_alloc_pasid(mm, 1, (1U << 20) - 1))
-		return -ENOSPC;
-	t->pasid = mm->pasid;
+	t->mm = iopf_mock_mm_create();
+	if (!t->mm)
+		return -ENOMEM;
+	t->pasid = t->mm->pasid;
 
 	t->base = iopf_test_mmap(IOPF_TEST_PAGES * PAGE_SIZE,
 				 PROT_READ | PROT_WRITE, 0);
@@ -231,7 +121,7 @@ static int iopf_test_init(struct kunit *test)
 	if (!t->queue)
 		return -ENOMEM;
 
-	t->mock = iopf_mock_create();
+	t->mock = iopf_mock_create(iommu_queue_iopf);
 	if (!t->mock)
 		return -ENOMEM;
 	return iopf_queue_add_device(t->queue, t->mock->dev);
@@ -247,28 +137,18 @@ static void iopf_test_exit(struct kunit *test)
 
 	/* Answers every queued group before the mm goes. */
 	iopf_queue_free(t->queue);
-	if (t->mock)
-		iopf_mock_destroy(t->mock);
-	for (i = 0; i < ARRAY_SIZE(t->extra); i++) {
-		if (t->extra[i])
-			iopf_mock_destroy(t->extra[i]);
-	}
+	iopf_mock_destroy(t->mock);
+	for (i = 0; i < ARRAY_SIZE(t->extra); i++)
+		iopf_mock_destroy(t->extra[i]);
 
-	/*
-	 * After a failed assertion this runs in another thread: the test's
-	 * thread exited with the mm and dropped our mm_users reference.
-	 */
-	if (current->mm == t->mm) {
-		kthread_unuse_mm(t->mm);
-		mmput(t->mm);
-	}
+	iopf_mock_mm_destroy(t->mm);
 }
 
 static struct iopf_mock *iopf_test_extra_device(struct kunit *test, int i)
 {
 	struct iopf_test *t = test->priv;
 
-	t->extra[i] = iopf_mock_create();
+	t->extra[i] = iopf_mock_create(iommu_queue_iopf);
 	KUNIT_ASSERT_NOT_NULL(test, t->extra[i]);
 	KUNIT_ASSERT_EQ(test, iopf_queue_add_device(t->queue, t->extra[i]->dev),
 			0);
@@ -280,30 +160,11 @@ static unsigned long page_addr(struct iopf_test *t, int i)
 	return t->base + i * PAGE_SIZE;
 }
 
-static int iopf_report_full(struct iopf_mock *mock, u32 type, u32 flags,
-			    u32 pasid, u32 grpid, u32 perm, u64 addr)
-{
-	struct iommu_fault_event evt = {
-		.fault = {
-			.type = type,
-			.prm = {
-				.flags = flags,
-				.pasid = pasid,
-				.grpid = grpid,
-				.perm = perm,
-				.addr = addr,
-			},
-		},
-	};
-
-	return iommu_report_device_fault(mock->dev, &evt);
-}
-
 /* Report a page request for the test's PASID. */
 static int iopf_report(struct iopf_test *t, struct iopf_mock *mock, u32 grpid,
 		       u32 perm, u64 addr, bool last)
 {
-	return iopf_report_full(mock, IOMMU_FAULT_PAGE_REQ,
+	return iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
 				IOPF_FLAGS_PASID | (last ? IOPF_LAST : 0),
 				t->pasid, grpid, perm, addr);
 }
@@ -401,8 +262,6 @@ static void iopf_test_remove_device_errors(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, other);
 	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(NULL, t->mock->dev),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(t->queue, NULL),
-			-EINVAL);
 	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(other, t->mock->dev),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(t->queue, t->mock->dev),
@@ -434,7 +293,7 @@ static void iopf_test_not_page_request(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 
-	KUNIT_EXPECT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_DMA_UNRECOV,
+	KUNIT_EXPECT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_DMA_UNRECOV,
 					       0, t->pasid, 1, IOPF_R,
 					       page_addr(t, 0)), -EOPNOTSUPP);
 	flush_expect(test, t->mock, 0);
@@ -612,7 +471,7 @@ static void iopf_test_no_pasid(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 
-	KUNIT_ASSERT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+	KUNIT_ASSERT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
 					       IOPF_LAST, t->pasid, 13, IOPF_R,
 					       page_addr(t, 0)), 0);
 	flush_expect(test, t->mock, 1);
@@ -626,7 +485,7 @@ static void iopf_test_pasid_flags(struct kunit *test)
 	struct iopf_test *t = test->priv;
 
 	/* PASID valid but the response must not carry it. */
-	KUNIT_ASSERT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+	KUNIT_ASSERT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
 					       IOPF_LAST |
 					       IOMMU_FAULT_PAGE_REQUEST_PASID_VALID,
 					       t->pasid, 14, IOPF_R,
@@ -642,7 +501,7 @@ static void iopf_test_unbound_pasid(struct kunit *test)
 	struct iopf_test *t = test->priv;
 	u32 pasid = t->pasid + 1000;	/* bound to no mm */
 
-	KUNIT_ASSERT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+	KUNIT_ASSERT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
 					       IOPF_LAST | IOPF_FLAGS_PASID,
 					       pasid, 15, IOPF_R,
 					       page_addr(t, 0)), 0);
@@ -703,7 +562,7 @@ static void iopf_test_group_pasid_mismatch(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 
-	KUNIT_ASSERT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+	KUNIT_ASSERT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
 					       IOPF_FLAGS_PASID, t->pasid + 1,
 					       21, IOPF_W, page_addr(t, 0)), 0);
 	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 21, IOPF_W,
@@ -727,6 +586,23 @@ static void iopf_test_same_page(struct kunit *test)
 	expect_resp(test, t->mock, 0, 22, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
 	/* The write that came last was not skipped. */
 	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 7), true));
+}
+
+/* The union of the requests for one page is checked against the VMA. */
+static void iopf_test_same_page_union(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	unsigned long ro;
+
+	ro = iopf_test_mmap(PAGE_SIZE, PROT_READ, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(ro));
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 26, IOPF_R, ro, false),
+			0);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 26, IOPF_W, ro + 64,
+					  true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 26, t->pasid, IOMMU_PAGE_RESP_INVALID);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, ro, false));
 }
 
 static void iopf_test_stack_guard(struct kunit *test)
@@ -1005,22 +881,25 @@ static void iopf_test_flush_lock_inversion(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 	struct iopf_flusher f = { .dev = t->mock->dev };
+	struct iopf_probe probe = { };
 	struct task_struct *task;
 
 	init_completion(&f.done);
-	t->mock->lock_probe = true;
+	init_completion(&probe.go);
+	t->mock->priv = &probe;
+	t->mock->hook = iopf_probe_lock;
 	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 70, IOPF_W,
 					  page_addr(t, 0), true), 0);
 	task = kthread_run(iopf_flusher_fn, &f, "iopf-flusher");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	msleep(20);
-	complete(&t->mock->probe_go);
+	complete(&probe.go);
 	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&f.done,
 							  IOPF_TEST_TIMEOUT),
 			0UL);
-	t->mock->lock_probe = false;
+	t->mock->hook = NULL;
 	KUNIT_EXPECT_EQ(test, f.ret, 0);
-	KUNIT_EXPECT_TRUE(test, t->mock->lock_ok);
+	KUNIT_EXPECT_TRUE(test, probe.ok);
 	KUNIT_EXPECT_EQ(test, iopf_mock_count(t->mock), 1U);
 }
 
@@ -1114,10 +993,10 @@ static void iopf_test_mm_exited(struct kunit *test)
 	mmgrab(mm);		/* as a bond holds it: the PASID stays */
 	mmput(mm);		/* the process exits */
 
-	KUNIT_EXPECT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+	KUNIT_EXPECT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
 					       IOPF_FLAGS_PASID, pasid, 90,
 					       IOPF_R, page_addr(t, 0)), 0);
-	KUNIT_EXPECT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+	KUNIT_EXPECT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
 					       IOPF_FLAGS_PASID | IOPF_LAST,
 					       pasid, 90, IOPF_R,
 					       page_addr(t, 1)), 0);
@@ -1126,7 +1005,7 @@ static void iopf_test_mm_exited(struct kunit *test)
 	mmdrop(mm);		/* unbind: the PASID is freed */
 
 	/* Freed PASID: still INVALID, and our own mm is untouched. */
-	KUNIT_EXPECT_EQ(test, iopf_report_full(t->mock, IOMMU_FAULT_PAGE_REQ,
+	KUNIT_EXPECT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
 					       IOPF_FLAGS_PASID | IOPF_LAST,
 					       pasid, 91, IOPF_R,
 					       page_addr(t, 1)), 0);
@@ -1183,8 +1062,104 @@ static void iopf_test_wait_without_flush(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 95, IOPF_R,
 					  page_addr(t, 9), true), 0);
-	KUNIT_EXPECT_EQ(test, iopf_mock_wait(t->mock, 1), 1U);
+	KUNIT_EXPECT_EQ(test, iopf_mock_wait(t->mock, 1, IOPF_TEST_TIMEOUT), 1U);
 	expect_resp(test, t->mock, 0, 95, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+}
+
+/* A fault handler that accepts every request and never answers. */
+static int iopf_mock_keep(struct iommu_fault *fault, void *cookie)
+{
+	return 0;
+}
+
+static int iopf_respond(struct iopf_mock *mock, u32 grpid, u32 pasid,
+			bool pasid_valid)
+{
+	struct iommu_page_response msg = {
+		.version = IOMMU_PAGE_RESP_VERSION_1,
+		.flags = pasid_valid ? IOMMU_PAGE_RESP_PASID_VALID : 0,
+		.pasid = pasid,
+		.grpid = grpid,
+		.code = IOMMU_PAGE_RESP_SUCCESS,
+	};
+
+	return iommu_page_response(mock->dev, &msg);
+}
+
+/*
+ * iommu_page_response() matches a response to its pending report by group
+ * id, and by PASID when the report needs it, oldest first.
+ */
+static void iopf_test_response_matching(struct kunit *test)
+{
+	struct iopf_mock *mock = iopf_mock_create(iopf_mock_keep);
+	struct iopf_test *t = test->priv;
+
+	KUNIT_ASSERT_NOT_NULL(test, mock);
+	t->extra[0] = mock;
+
+	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 1, true), -EINVAL);
+	KUNIT_ASSERT_EQ(test, iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_LAST | IOPF_FLAGS_PASID, 1,
+					       7, IOPF_R, 0), 0);
+	KUNIT_ASSERT_EQ(test, iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_LAST | IOPF_FLAGS_PASID, 2,
+					       7, IOPF_R, 0), 0);
+	KUNIT_ASSERT_EQ(test, iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_LAST, 0, 8, IOPF_R, 0), 0);
+	/* Partial requests are not pending reports. */
+	KUNIT_ASSERT_EQ(test, iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_FLAGS_PASID, 1, 9, IOPF_R,
+					       0), 0);
+
+	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 9, 1, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 3, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 2, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_mock_count(mock), 0U);
+
+	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 2, true), 0);
+	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 2, true), -EINVAL);
+	/* No PASID needed: a PASID in the response is cleared. */
+	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 8, 5, true), 0);
+	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 1, true), 0);
+	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 1, true), -EINVAL);
+
+	KUNIT_ASSERT_EQ(test, iopf_mock_count(mock), 3U);
+	KUNIT_EXPECT_EQ(test, mock->resp[0].grpid, 7U);
+	KUNIT_EXPECT_EQ(test, mock->resp[0].pasid, 2U);
+	KUNIT_EXPECT_EQ(test, mock->resp[1].grpid, 8U);
+	KUNIT_EXPECT_EQ(test, mock->resp[1].pasid, 0U);
+	KUNIT_EXPECT_EQ(test, mock->resp[1].flags, 0U);
+	KUNIT_EXPECT_EQ(test, mock->resp[2].grpid, 7U);
+	KUNIT_EXPECT_EQ(test, mock->resp[2].pasid, 1U);
+	/* Nothing pending is left: the handler can go. */
+	KUNIT_EXPECT_EQ(test, iommu_unregister_device_fault_handler(mock->dev),
+			0);
+}
+
+/*
+ * NULL arguments get an error code, not a crash.  Last in the suite: run
+ * against upstream 6.1's handler, which dereferences a NULL device in
+ * iopf_queue_remove_device(), the crash ends the run.
+ */
+static void iopf_test_null_arguments(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_EXPECT_EQ(test, iopf_queue_discard_partial(NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(NULL, t->mock->dev),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(t->queue, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(t->queue, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(NULL, t->mock->dev),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_queue_flush_dev(NULL), -ENODEV);
+	/* Nothing changed for the device. */
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 99, IOPF_W,
+					  page_addr(t, 0), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 99, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
 }
 
 static struct kunit_case iopf_test_cases[] = {
@@ -1211,6 +1186,7 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_sticky_error),
 	KUNIT_CASE(iopf_test_group_pasid_mismatch),
 	KUNIT_CASE(iopf_test_same_page),
+	KUNIT_CASE(iopf_test_same_page_union),
 	KUNIT_CASE(iopf_test_stack_guard),
 	KUNIT_CASE_PARAM(iopf_test_permissions, iopf_perm_gen_params),
 	KUNIT_CASE(iopf_test_remove_pending),
@@ -1223,6 +1199,8 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_mm_exited),
 	KUNIT_CASE(iopf_test_devices_share_queue),
 	KUNIT_CASE(iopf_test_remove_one_of_many),
+	KUNIT_CASE(iopf_test_response_matching),
+	KUNIT_CASE(iopf_test_null_arguments),
 	{}
 };
 

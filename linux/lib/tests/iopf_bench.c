@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Boot-time benchmark of the I/O page fault handler, on the mock IOMMU of
+ * the KUnit suite.  Built in; runs when the kernel is booted with
+ * iopf_bench.run=1 and prints one line per point:
+ *
+ *   iopf_bench: <scenario> <param>=<value> ns=<median> [floor_ns=<z>]
+ *               [p99_ns=<p>] [per_s=<n>]
+ *
+ * Scenarios:
+ *   report      cost of reporting one last request while P partial
+ *               requests of other groups are outstanding on the device
+ *   respond     cost of iommu_page_response() with P reports pending
+ *   group       per-fault cost of servicing a group of F faults on fresh
+ *               pages, from the first request to the answer; floor_ns is
+ *               handle_mm_fault() called directly on the same kind of
+ *               pages under one mmap_read_lock, in the same kernel
+ *   latency     report-to-answer time of one isolated fault
+ *   throughput  faults answered per second with D devices on one queue
+ *
+ * The benchmark only uses the handler's API, so the same file measures
+ * upstream's handler and ours.
+ */
+
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include "../../drivers/iommu/iommu-sva-lib.h"
+#include "iopf_mock.h"
+
+static bool iopf_bench_run;
+module_param_named(run, iopf_bench_run, bool, 0444);
+MODULE_PARM_DESC(run, "Run the I/O page fault benchmark at boot");
+
+#define BENCH_REPS		63	/* samples per point: odd, for a median */
+#define BENCH_TIMEOUT		(10 * HZ)
+#define BENCH_FLAGS		(IOMMU_FAULT_PAGE_REQUEST_PASID_VALID | \
+				 IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID)
+#define BENCH_LAST		IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE
+
+static const unsigned int bench_p[] = { 1, 32, 128, 512, 2048 };
+static const unsigned int bench_f[] = { 1, 8, 32, 128 };
+static const unsigned int bench_d[] = { 1, 4, 16 };
+
+struct bench {
+	struct mm_struct *mm;
+	struct iopf_queue *queue;
+	u64 samples[256];
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort @n samples; return the median. */
+static u64 median(u64 *s, unsigned int n)
+{
+	sort(s, n, sizeof(*s), cmp_u64, NULL);
+	return s[n / 2];
+}
+
+/*
+ * Wait until @mock has @n answers, polling: no wake-up latency in the
+ * figures.  cond_resched() lets the worker run on a single CPU.
+ */
+static int bench_poll(struct iopf_mock *mock, unsigned int n)
+{
+	unsigned long deadline = jiffies + BENCH_TIMEOUT;
+
+	while (iopf_mock_count(mock) < n) {
+		if (time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+		cond_resched();
+		cpu_relax();
+	}
+	return 0;
+}
+
+static struct iopf_mock *bench_device(struct bench *b)
+{
+	struct iopf_mock *mock = iopf_mock_create(iommu_queue_iopf);
+
+	if (mock && iopf_queue_add_device(b->queue, mock->dev)) {
+		iopf_mock_destroy(mock);
+		mock = NULL;
+	}
+	return mock;
+}
+
+static void bench_device_free(struct bench *b, struct iopf_mock *mock)
+{
+	iopf_queue_remove_device(b->queue, mock->dev);
+	iopf_mock_destroy(mock);
+}
+
+static unsigned long bench_mmap(unsigned int pages)
+{
+	unsigned long addr;
+
+	addr = vm_mmap(NULL, 0, (unsigned long)pages * PAGE_SIZE,
+		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	return IS_ERR_VALUE(addr) ? 0 : addr;
+}
+
+/* report: one last request with @p partial requests of other groups kept */
+static int bench_report(struct bench *b, unsigned int p)
+{
+	struct iopf_mock *mock = bench_device(b);
+	unsigned int i;
+	u64 t0;
+	int ret = 0;
+
+	if (!mock)
+		return -ENOMEM;
+	for (i = 0; i < p && !ret; i++)
+		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, BENCH_FLAGS,
+				       b->mm->pasid, 100000 + i,
+				       IOMMU_FAULT_PERM_READ, 0);
+	for (i = 0; i < BENCH_REPS && !ret; i++) {
+		/* No PASID: answered INVALID without touching the mm. */
+		t0 = ktime_get_ns();
+		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, BENCH_LAST,
+				       0, i, IOMMU_FAULT_PERM_READ, 0);
+		b->samples[i] = ktime_get_ns() - t0;
+		if (!ret)
+			ret = bench_poll(mock, i + 1);
+	}
+	if (!ret)
+		pr_info("iopf_bench: report P=%u ns=%llu\n", p,
+			median(b->samples, BENCH_REPS));
+	iopf_queue_discard_partial(b->queue);
+	bench_device_free(b, mock);
+	return ret;
+}
+
+/* A handler that keeps every request pending and never answers. */
+static int bench_keep(struct iommu_fault *fault, void *cookie)
+{
+	return 0;
+}
+
+static int bench_respond_one(struct iopf_mock *mock, u32 grpid)
+{
+	struct iommu_page_response msg = {
+		.version = IOMMU_PAGE_RESP_VERSION_1,
+		.grpid = grpid,
+		.code = IOMMU_PAGE_RESP_SUCCESS,
+	};
+
+	return iommu_page_response(mock->dev, &msg);
+}
+
+/* respond: iommu_page_response() with @p reports pending */
+static int bench_respond(struct bench *b, unsigned int p)
+{
+	struct iopf_mock *mock = iopf_mock_create(bench_keep);
+	unsigned int i;
+	u64 t0;
+	int ret = 0;
+
+	if (!mock)
+		return -ENOMEM;
+	for (i = 0; i < p && !ret; i++)
+		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, BENCH_LAST,
+				       0, i, IOMMU_FAULT_PERM_READ, 0);
+	for (i = 0; i < BENCH_REPS && !ret; i++) {
+		/* Answer the newest report, then make it pending again. */
+		t0 = ktime_get_ns();
+		ret = bench_respond_one(mock, p - 1);
+		b->samples[i] = ktime_get_ns() - t0;
+		if (!ret)
+			ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
+					       BENCH_LAST, 0, p - 1,
+					       IOMMU_FAULT_PERM_READ, 0);
+	}
+	if (!ret)
+		pr_info("iopf_bench: respond P=%u ns=%llu\n", p,
+			median(b->samples, BENCH_REPS));
+	for (i = 0; i < p; i++)
+		bench_respond_one(mock, i);
+	iopf_mock_destroy(mock);
+	return ret;
+}
+
+/* Fault @f fresh pages directly, under one mmap_read_lock: the floor. */
+static int bench_floor(struct bench *b, unsigned int f, u64 *ns)
+{
+	unsigned long addr = bench_mmap(f);
+	struct vm_area_struct *vma;
+	unsigned int i;
+	int ret = 0;
+	u64 t0;
+
+	if (!addr)
+		return -ENOMEM;
+	t0 = ktime_get_ns();
+	mmap_read_lock(b->mm);
+	vma = vma_lookup(b->mm, addr);
+	for (i = 0; i < f && vma; i++) {
+		if (handle_mm_fault(vma, addr + i * PAGE_SIZE,
+				    FAULT_FLAG_REMOTE | FAULT_FLAG_WRITE |
+				    FAULT_FLAG_USER, NULL) & VM_FAULT_ERROR)
+			ret = -EFAULT;
+	}
+	mmap_read_unlock(b->mm);
+	*ns = ktime_get_ns() - t0;
+	vm_munmap(addr, (unsigned long)f * PAGE_SIZE);
+	return vma ? ret : -EFAULT;
+}
+
+/* Report a group of @f write faults on fresh pages; wait for the answer. */
+static int bench_group_once(struct bench *b, struct iopf_mock *mock,
+			    unsigned int f, u32 grpid, u64 *ns)
+{
+	unsigned long addr = bench_mmap(f);
+	unsigned int n = iopf_mock_count(mock), i;
+	int ret = 0;
+	u64 t0;
+
+	if (!addr)
+		return -ENOMEM;
+	t0 = ktime_get_ns();
+	for (i = 0; i < f && !ret; i++)
+		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
+				       BENCH_FLAGS |
+				       (i == f - 1 ? BENCH_LAST : 0),
+				       b->mm->pasid, grpid,
+				       IOMMU_FAULT_PERM_WRITE,
+				       addr + i * PAGE_SIZE);
+	if (!ret)
+		ret = bench_poll(mock, n + 1);
+	*ns = ktime_get_ns() - t0;
+	if (!ret && mock->resp[n % IOPF_MOCK_MAX_RESP].code !=
+	    IOMMU_PAGE_RESP_SUCCESS && n < IOPF_MOCK_MAX_RESP)
+		ret = -EFAULT;
+	vm_munmap(addr, (unsigned long)f * PAGE_SIZE);
+	return ret;
+}
+
+#define GROUP_REPS	15
+
+/* group: per-fault cost of a group of @f faults, and the floor */
+static int bench_group(struct bench *b, unsigned int f)
+{
+	struct iopf_mock *mock = bench_device(b);
+	u64 floor[GROUP_REPS];
+	unsigned int i;
+	int ret = 0;
+
+	if (!mock)
+		return -ENOMEM;
+	for (i = 0; i < GROUP_REPS && !ret; i++) {
+		ret = bench_group_once(b, mock, f, i, &b->samples[i]);
+		if (!ret)
+			ret = bench_floor(b, f, &floor[i]);
+	}
+	if (!ret)
+		pr_info("iopf_bench: group F=%u ns=%llu floor_ns=%llu\n", f,
+			div_u64(median(b->samples, GROUP_REPS), f),
+			div_u64(median(floor, GROUP_REPS), f));
+	bench_device_free(b, mock);
+	return ret;
+}
+
+#define LATENCY_REPS	201
+
+/* latency: report-to-answer of one isolated fault, median and p99 */
+static int bench_latency(struct bench *b)
+{
+	struct iopf_mock *mock = bench_device(b);
+	unsigned long addr = bench_mmap(LATENCY_REPS);
+	u64 *s = kcalloc(LATENCY_REPS, sizeof(*s), GFP_KERNEL);
+	unsigned int i;
+	int ret = 0;
+	u64 t0;
+
+	if (!mock || !addr || !s) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < LATENCY_REPS && !ret; i++) {
+		t0 = ktime_get_ns();
+		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
+				       BENCH_FLAGS | BENCH_LAST, b->mm->pasid,
+				       i, IOMMU_FAULT_PERM_WRITE,
+				       addr + i * PAGE_SIZE);
+		if (!ret)
+			ret = bench_poll(mock, i + 1);
+		s[i] = ktime_get_ns() - t0;
+	}
+	if (!ret) {
+		sort(s, LATENCY_REPS, sizeof(*s), cmp_u64, NULL);
+		pr_info("iopf_bench: latency fault=1 ns=%llu p99_ns=%llu\n",
+			s[LATENCY_REPS / 2], s[LATENCY_REPS * 99 / 100]);
+	}
+out:
+	kfree(s);
+	if (addr)
+		vm_munmap(addr, (unsigned long)LATENCY_REPS * PAGE_SIZE);
+	if (mock)
+		bench_device_free(b, mock);
+	return ret;
+}
+
+#define TPUT_GROUPS	512
+#define TPUT_REPS	5
+
+/* One run: TPUT_GROUPS single-fault groups spread over @d devices. */
+static int bench_tput_once(struct bench *b, struct iopf_mock **m,
+			   unsigned int d, u64 *ns)
+{
+	unsigned long addr = bench_mmap(TPUT_GROUPS);
+	unsigned int base[16], i;
+	int ret = 0;
+	u64 t0;
+
+	if (!addr)
+		return -ENOMEM;
+	for (i = 0; i < d; i++)
+		base[i] = iopf_mock_count(m[i]);
+	t0 = ktime_get_ns();
+	for (i = 0; i < TPUT_GROUPS && !ret; i++)
+		ret = iopf_mock_report(m[i % d], IOMMU_FAULT_PAGE_REQ,
+				       BENCH_FLAGS | BENCH_LAST, b->mm->pasid,
+				       i, IOMMU_FAULT_PERM_WRITE,
+				       addr + i * PAGE_SIZE);
+	for (i = 0; i < d && !ret; i++)
+		ret = bench_poll(m[i], base[i] + TPUT_GROUPS / d);
+	*ns = ktime_get_ns() - t0;
+	vm_munmap(addr, (unsigned long)TPUT_GROUPS * PAGE_SIZE);
+	return ret;
+}
+
+/* throughput: faults answered per second with @d devices on one queue */
+static int bench_throughput(struct bench *b, unsigned int d)
+{
+	struct iopf_mock *m[16] = { };
+	unsigned int i;
+	u64 ns;
+	int ret = 0;
+
+	for (i = 0; i < d && !ret; i++) {
+		m[i] = bench_device(b);
+		if (!m[i])
+			ret = -ENOMEM;
+	}
+	for (i = 0; i < TPUT_REPS && !ret; i++)
+		ret = bench_tput_once(b, m, d, &b->samples[i]);
+	if (!ret) {
+		ns = median(b->samples, TPUT_REPS);
+		pr_info("iopf_bench: throughput D=%u ns=%llu per_s=%llu\n", d,
+			ns, div64_u64((u64)TPUT_GROUPS * NSEC_PER_SEC, ns));
+	}
+	for (i = 0; i < d; i++) {
+		if (m[i])
+			bench_device_free(b, m[i]);
+	}
+	return ret;
+}
+
+static int bench_all(struct bench *b)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < ARRAY_SIZE(bench_p) && !ret; i++)
+		ret = bench_report(b, bench_p[i]);
+	for (i = 0; i < ARRAY_SIZE(bench_p) && !ret; i++)
+		ret = bench_respond(b, bench_p[i]);
+	for (i = 0; i < ARRAY_SIZE(bench_f) && !ret; i++)
+		ret = bench_group(b, bench_f[i]);
+	if (!ret)
+		ret = bench_latency(b);
+	for (i = 0; i < ARRAY_SIZE(bench_d) && !ret; i++)
+		ret = bench_throughput(b, bench_d[i]);
+	return ret;
+}
+
+static int bench_thread(void *data)
+{
+	struct completion *done = data;
+	struct bench *b;
+	int ret = -ENOMEM;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		goto out;
+	b->queue = iopf_queue_alloc("bench");
+	b->mm = iopf_mock_mm_create();
+	if (b->queue && b->mm)
+		ret = bench_all(b);
+	iopf_queue_free(b->queue);
+	iopf_mock_mm_destroy(b->mm);
+	kfree(b);
+out:
+	pr_info("iopf_bench: done (%d)\n", ret);
+	complete(done);
+	return 0;
+}
+
+static int __init iopf_bench_init(void)
+{
+	DECLARE_COMPLETION_ONSTACK(done);
+	struct task_struct *task;
+
+	if (!iopf_bench_run)
+		return 0;
+	task = kthread_run(bench_thread, &done, "iopf-bench");
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	wait_for_completion(&done);
+	return 0;
+}
+late_initcall(iopf_bench_init);

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Mock IOMMU for the I/O page fault handler's KUnit suite and benchmark.
+ *
+ * A mock device is a root device with a hand-built struct dev_iommu whose
+ * IOMMU ops only have ->page_response(), which records every answer.  It
+ * is never registered with iommu_device_register(): on 6.1 that would
+ * claim the PCI and platform buses.  Page requests go through
+ * iommu_report_device_fault() exactly as an IOMMU driver sends them.
+ *
+ * An address space for the mock's faults: mm_alloc(), a PASID bound with
+ * iommu_sva_alloc_pasid() and the mm used by the calling kthread, so that
+ * vm_mmap() maps into it.  Built in only: mm_alloc() and
+ * arch_pick_mmap_layout() are not exported.
+ */
+
+#include <linux/device.h>
+#include <linux/kthread.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "../../drivers/iommu/iommu-sva-lib.h"
+#include "iopf_mock.h"
+
+static struct iopf_mock *to_mock(struct device *dev)
+{
+	return container_of(dev->iommu, struct iopf_mock, iommu);
+}
+
+static int iopf_mock_page_response(struct device *dev,
+				   struct iommu_fault_event *evt,
+				   struct iommu_page_response *msg)
+{
+	struct iopf_mock *mock = to_mock(dev);
+
+	if (mock->hook)
+		mock->hook(mock);
+
+	spin_lock(&mock->lock);
+	if (mock->nr_resp < IOPF_MOCK_MAX_RESP)
+		mock->resp[mock->nr_resp] = *msg;
+	mock->nr_resp++;
+	spin_unlock(&mock->lock);
+	wake_up_all(&mock->answered);
+	return 0;
+}
+
+static const struct iommu_ops iopf_mock_ops = {
+	.page_response = iopf_mock_page_response,
+};
+
+/* Number of answers @mock received so far. */
+unsigned int iopf_mock_count(struct iopf_mock *mock)
+{
+	unsigned int n;
+
+	spin_lock(&mock->lock);
+	n = mock->nr_resp;
+	spin_unlock(&mock->lock);
+	return n;
+}
+
+/* Wait up to @timeout for @mock to have @n answers; return how many. */
+unsigned int iopf_mock_wait(struct iopf_mock *mock, unsigned int n,
+			    unsigned long timeout)
+{
+	wait_event_timeout(mock->answered, iopf_mock_count(mock) >= n,
+			   timeout);
+	return iopf_mock_count(mock);
+}
+
+/* Report one fault as an IOMMU driver's IRQ thread does. */
+int iopf_mock_report(struct iopf_mock *mock, u32 type, u32 flags, u32 pasid,
+		     u32 grpid, u32 perm, u64 addr)
+{
+	struct iommu_fault_event evt = {
+		.fault = {
+			.type = type,
+			.prm = {
+				.flags = flags,
+				.pasid = pasid,
+				.grpid = grpid,
+				.perm = perm,
+				.addr = addr,
+			},
+		},
+	};
+
+	return iommu_report_device_fault(mock->dev, &evt);
+}
+
+void iopf_mock_destroy(struct iopf_mock *mock)
+{
+	if (!mock)
+		return;
+	iommu_unregister_device_fault_handler(mock->dev);
+	mock->dev->iommu = NULL;
+	root_device_unregister(mock->dev);
+	kfree(mock);
+}
+
+/* A mock device whose faults go to @handler (cookie: the device). */
+struct iopf_mock *iopf_mock_create(iommu_dev_fault_handler_t handler)
+{
+	static atomic_t id = ATOMIC_INIT(0);
+	struct iopf_mock *mock;
+	char name[32];
+
+	mock = kzalloc(sizeof(*mock), GFP_KERNEL);
+	if (!mock)
+		return NULL;
+
+	snprintf(name, sizeof(name), "iopf-mock%d", atomic_inc_return(&id));
+	mock->dev = root_device_register(name);
+	if (IS_ERR(mock->dev))
+		goto err_free;
+
+	mutex_init(&mock->iommu.lock);
+	mock->iommu_dev.ops = &iopf_mock_ops;
+	mock->iommu.iommu_dev = &mock->iommu_dev;
+	spin_lock_init(&mock->lock);
+	init_waitqueue_head(&mock->answered);
+	mock->dev->iommu = &mock->iommu;
+
+	if (iommu_register_device_fault_handler(mock->dev, handler, mock->dev))
+		goto err_unregister;
+	return mock;
+
+err_unregister:
+	mock->dev->iommu = NULL;
+	root_device_unregister(mock->dev);
+err_free:
+	kfree(mock);
+	return NULL;
+}
+
+/*
+ * A fresh address space with a PASID (mm->pasid), used by the calling
+ * kthread until iopf_mock_mm_destroy().
+ */
+struct mm_struct *iopf_mock_mm_create(void)
+{
+	struct mm_struct *mm;
+
+	mm = mm_alloc();
+	if (!mm)
+		return NULL;
+	mm->task_size = TASK_SIZE;
+	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
+	if (iommu_sva_alloc_pasid(mm, 1, (1U << 20) - 1)) {
+		mmput(mm);
+		return NULL;
+	}
+	kthread_use_mm(mm);
+	return mm;
+}
+
+/*
+ * Drop the address space.  After a failed KUnit assertion this may run in
+ * another thread: the thread that used @mm exited and dropped its mm_users
+ * reference itself.
+ */
+void iopf_mock_mm_destroy(struct mm_struct *mm)
+{
+	if (!mm || current->mm != mm)
+		return;
+	kthread_unuse_mm(mm);
+	mmput(mm);
+}

@@ -1,0 +1,35 @@
+#!/bin/bash
+# make bench: boot the baseline kernel (upstream's handler + benchmark) and
+# the iopf kernel (our series + benchmark), one after the other, with
+# iopf_bench.run=1; merge their figures, check the targets and plot.
+# Both kernels are the KUnit kernels of make test / make test-baseline
+# (the benchmark is built into both); no KUnit suite runs here.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
+B=$ROOT/build
+OUT=$B/bench
+CC="gcc"
+command -v ccache >/dev/null && CC="ccache gcc"
+mkdir -p "$OUT"
+
+boot() {	# boot TREE BUILD_DIR LOG
+	(cd "$1" && ./tools/testing/kunit/kunit.py run --arch=x86_64 \
+		--kunitconfig=lib/tests/.kunitconfig --build_dir="$2" \
+		--jobs="$(nproc)" --make_options "CC=$CC" --timeout=1800 \
+		--kconfig_add=CONFIG_IOPF_BENCH=y --qemu_args="-smp 2" \
+		--kernel_args=iopf_bench.run=1 --raw_output=all \
+		'iopf_bench_no_suite') > "$3" 2>&1
+	if ! grep -q "iopf_bench: done (0)" "$3"; then
+		echo "bench: $1 did not complete; last lines of $3:"
+		tail -30 "$3"
+		return 1
+	fi
+}
+
+echo "bench: baseline kernel (upstream handler), building if needed and booting..."
+boot "$B/linux-baseline" "$B/kunit-x86-baseline" "$OUT/baseline.log" || exit 1
+echo "bench: iopf kernel (this series), building if needed and booting..."
+boot "$B/linux" "$B/kunit-x86" "$OUT/iopf.log" || exit 1
+python3 "$ROOT/scripts/bench-merge.py" "$OUT/baseline.log" "$OUT/iopf.log" "$OUT"
