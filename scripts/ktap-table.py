@@ -17,15 +17,21 @@ RESULT = re.compile(r'^(\s*)(not ok|ok) (\d+)(?: -)? ([^#]*?)\s*(#.*)?$')
 def parse(lines):
     """Return the leaf results as (parent, name, ok, directive), in order."""
     stack = []          # (indent, record) of results not yet adopted
+    headers = {}        # indent -> name of the last '# Subtest:' there
     for raw in lines:
         line = raw.rstrip('\n')
         # kunit.py's raw output may prefix timestamps: strip '[   1.23] '
         line = re.sub(r'^\[\s*[0-9.]+\]\s?', '', line)
+        h = re.match(r'^(\s*)# Subtest: (\S+)', line)
+        if h:
+            headers[len(h.group(1).expandtabs(8))] = h.group(2)
+            continue
         m = RESULT.match(line)
         if not m:
             continue
         indent = len(m.group(1).expandtabs(8))
         rec = {'name': m.group(4).strip(), 'ok': m.group(2) == 'ok',
+               'parent': headers.get(indent, ''),
                'directive': (m.group(5) or '').strip(), 'children': []}
         while stack and stack[-1][0] > indent:
             rec['children'].insert(0, stack.pop()[1])
@@ -39,11 +45,11 @@ def parse(lines):
         for c in rec['children']:
             walk(c, rec['name'])
 
+    # What is left are the top-level results, or the results of a suite
+    # whose run ended early (a crash): those get the name of their suite
+    # from its '# Subtest:' header.
     for _, rec in stack:
-        for c in rec['children']:
-            walk(c, rec['name'])
-        if not rec['children']:
-            leaves.append(('', rec['name'], rec['ok'], rec['directive']))
+        walk(rec, rec['parent'])
     return leaves
 
 

@@ -40,7 +40,9 @@
  * dev_iommu::lock      (the device's, held by iommu_report_device_fault())
  *                      protects dev_iommu::iopf_param, iopf_device_param::groups
  *                      and iopf_device_param::nr_partial, and every group
- *                      reachable from param->groups.
+ *                      reachable from param->groups (a hash table by group
+ *                      id, so the last request finds its group without a
+ *                      scan).
  * A queued group is touched by its work item only: no lock.
  *
  * Lock order: iopf_queue::lock, then dev_iommu::lock.  The work item takes
@@ -59,6 +61,7 @@
  * request arrives, and the device re-requests the pages still missing.
  */
 
+#include <linux/hashtable.h>
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -68,7 +71,6 @@
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
-#include <linux/xarray.h>
 
 #include "iommu-sva-lib.h"
 
@@ -90,13 +92,16 @@ struct iopf_queue {
 	struct list_head devices;
 };
 
+/* Buckets of iopf_device_param::groups: a PRI group id has 9 bits. */
+#define IOPF_GROUP_BITS		8
+
 /**
  * struct iopf_device_param - fault state of one device on a queue
  * @dev: the device
  * @queue: the queue the device is on; constant
  * @queue_node: entry in @queue->devices, under @queue->lock
- * @groups: grpid -> struct iopf_group still gathering its requests, under
- *          dev->iommu->lock
+ * @groups: the groups still gathering their requests, hashed by group id,
+ *          under dev->iommu->lock
  * @nr_partial: non-last requests kept in @groups, under dev->iommu->lock
  * @flushers: iopf_queue_flush_dev() calls in progress on this device;
  *            removal waits for them to drop to zero
@@ -105,7 +110,7 @@ struct iopf_device_param {
 	struct device *dev;
 	struct iopf_queue *queue;
 	struct list_head queue_node;
-	struct xarray groups;
+	DECLARE_HASHTABLE(groups, IOPF_GROUP_BITS);
 	unsigned int nr_partial;
 	atomic_t flushers;
 };
@@ -125,6 +130,8 @@ struct iopf_fault {
  * @last: the last request, once it arrived; its node ends @faults
  * @faults: the requests in arrival order
  * @nr_partial: non-last requests in @faults
+ * @grpid: the group id, while the group is in iopf_device_param::groups
+ * @node: entry in iopf_device_param::groups
  * @param: the device's fault state
  * @work: handles and answers the group once it is complete
  */
@@ -132,6 +139,8 @@ struct iopf_group {
 	struct iopf_fault last;
 	struct list_head faults;
 	unsigned int nr_partial;
+	u32 grpid;
+	struct hlist_node node;
 	struct iopf_device_param *param;
 	struct work_struct work;
 };
@@ -315,13 +324,27 @@ static struct iopf_group *iopf_group_alloc(struct iopf_device_param *param)
 static void iopf_free_partial(struct iopf_device_param *param)
 {
 	struct iopf_group *group;
-	unsigned long grpid;
+	struct hlist_node *next;
+	int bkt;
 
-	xa_for_each(&param->groups, grpid, group) {
-		xa_erase(&param->groups, grpid);
+	hash_for_each_safe(param->groups, bkt, next, group, node) {
+		hash_del(&group->node);
 		iopf_group_free(group);
 	}
 	param->nr_partial = 0;
+}
+
+/* The partial group @grpid of @param, or NULL. */
+static struct iopf_group *iopf_find_group(struct iopf_device_param *param,
+					  u32 grpid)
+{
+	struct iopf_group *group;
+
+	hash_for_each_possible(param->groups, group, node, grpid) {
+		if (group->grpid == grpid)
+			return group;
+	}
+	return NULL;
 }
 
 static int iopf_keep_partial(struct iopf_device_param *param,
@@ -330,7 +353,6 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 	u32 grpid = fault->prm.grpid;
 	struct iopf_group *group;
 	struct iopf_fault *iopf;
-	int ret;
 
 	if (param->nr_partial >= READ_ONCE(iopf_max_partial))
 		return -ENOSPC;
@@ -340,16 +362,13 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 		return -ENOMEM;
 	iopf->fault = *fault;
 
-	group = xa_load(&param->groups, grpid);
+	group = iopf_find_group(param, grpid);
 	if (!group) {
 		group = iopf_group_alloc(param);
-		if (!group) {
-			ret = -ENOMEM;
+		if (!group)
 			goto err_free_fault;
-		}
-		ret = xa_insert(&param->groups, grpid, group, GFP_KERNEL);
-		if (ret)
-			goto err_free_group;
+		group->grpid = grpid;
+		hash_add(param->groups, &group->node, grpid);
 	}
 
 	list_add_tail(&iopf->node, &group->faults);
@@ -357,11 +376,9 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 	param->nr_partial++;
 	return 0;
 
-err_free_group:
-	kfree(group);
 err_free_fault:
 	kfree(iopf);
-	return ret;
+	return -ENOMEM;
 }
 
 static int iopf_queue_group(struct iopf_device_param *param,
@@ -369,8 +386,9 @@ static int iopf_queue_group(struct iopf_device_param *param,
 {
 	struct iopf_group *group;
 
-	group = xa_erase(&param->groups, fault->prm.grpid);
+	group = iopf_find_group(param, fault->prm.grpid);
 	if (group) {
+		hash_del(&group->node);
 		param->nr_partial -= group->nr_partial;
 	} else {
 		group = iopf_group_alloc(param);
@@ -530,7 +548,7 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 		return -ENOMEM;
 	param->dev = dev;
 	param->queue = queue;
-	xa_init(&param->groups);
+	hash_init(param->groups);
 	atomic_set(&param->flushers, 0);
 
 	mutex_lock(&queue->lock);
@@ -558,7 +576,6 @@ static void iopf_param_release(struct iopf_device_param *param)
 {
 	/* Unpublished: nobody else reaches param->groups any more. */
 	iopf_free_partial(param);
-	xa_destroy(&param->groups);
 
 	/* Every queued group of the device is answered after this. */
 	flush_workqueue(param->queue->wq);

@@ -33,7 +33,7 @@ struct iopf_mock {
 	struct iommu_device iommu_dev;
 	iopf_mock_hook_t hook;
 	void *priv;
-	spinlock_t lock;
+	spinlock_t lock;	/* protects resp and nr_resp */
 	struct iommu_page_response resp[IOPF_MOCK_MAX_RESP];
 	unsigned int nr_resp;
 	wait_queue_head_t answered;
