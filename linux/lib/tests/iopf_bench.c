@@ -249,7 +249,7 @@ static int bench_group_once(struct bench *b, struct iopf_mock *mock,
 	return ret;
 }
 
-#define GROUP_REPS	15
+#define GROUP_REPS	31
 
 /* group: per-fault cost of a group of @f faults, and the floor */
 static int bench_group(struct bench *b, unsigned int f)
@@ -274,7 +274,7 @@ static int bench_group(struct bench *b, unsigned int f)
 	return ret;
 }
 
-#define LATENCY_REPS	201
+#define LATENCY_REPS	401
 
 /* latency: report-to-answer of one isolated fault, median and p99 */
 static int bench_latency(struct bench *b)
@@ -315,7 +315,7 @@ out:
 }
 
 #define TPUT_GROUPS	512
-#define TPUT_REPS	5
+#define TPUT_REPS	9
 
 /* One run: TPUT_GROUPS single-fault groups spread over @d devices. */
 static int bench_tput_once(struct bench *b, struct iopf_mock **m,
