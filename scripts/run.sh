@@ -17,7 +17,7 @@ echo "Kernel:  $(grep -m1 -o 'Linux version [^ ]* ([^)]*)' "$B/run.log" ||
 echo "Base:    $(git -C "$T" log -1 --format=%s base)"
 echo "Series:"
 git -C "$T" log --reverse --format='  %h %s' base..iopf
+echo "Full kernel log: $B/run.log"
 echo
 cat "$B/run.table"
-echo "Full kernel log: $B/run.log"
 exit $rc
