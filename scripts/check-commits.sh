@@ -1,7 +1,8 @@
 #!/bin/bash
 # Check that every commit of the series builds on its own: walk base..iopf
 # in a separate worktree and build drivers/iommu/ and lib/ (where our code
-# lives) with the KUnit configuration, x86_64.
+# lives) with the KUnit configuration, x86_64.  Then check that the
+# exported series applies with git am on the pristine base.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,3 +33,15 @@ for c in $(git -C "$T" rev-list --reverse base..iopf); do
 	echo "   builds, no warnings"
 done
 echo "every commit builds"
+
+# The exported series applies with git am on the pristine base and gives
+# the same tree.
+"$ROOT/scripts/series.sh" >/dev/null
+git -C "$W" checkout -q -f --detach base
+git -C "$W" -c user.name=check -c user.email=check@localhost am -q \
+	"$B"/series/0[0-9][0-9][1-9]-*.patch
+if git -C "$W" diff --quiet iopf HEAD; then
+	echo "git am of build/series/ on the base gives the same tree as the series"
+else
+	echo "git am result differs from the series"; exit 1
+fi

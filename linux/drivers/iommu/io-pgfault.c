@@ -71,8 +71,43 @@
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
+/* Last: it is not self-contained without CONFIG_FAULT_INJECTION. */
+#include <linux/fault-inject.h>
 
 #include "iommu-sva-lib.h"
+
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * fail_iopf: make the handler's allocations fail, with fail_iopf=<interval>,
+ * <probability>,<space>,<times> on the command line or, for the current
+ * task, with current->fail_nth (as failslab does, but also for GFP_KERNEL).
+ */
+static DECLARE_FAULT_ATTR(fail_iopf);
+
+static int __init fail_iopf_setup(char *str)
+{
+	return setup_fault_attr(&fail_iopf, str);
+}
+__setup("fail_iopf=", fail_iopf_setup);
+
+static bool iopf_should_fail(size_t size)
+{
+	return should_fail(&fail_iopf, size);
+}
+#else
+static bool iopf_should_fail(size_t size)
+{
+	return false;
+}
+#endif
+
+/* Every allocation of the handler goes through here (fault injection). */
+static void *iopf_zalloc(size_t size)
+{
+	if (iopf_should_fail(size))
+		return NULL;
+	return kzalloc(size, GFP_KERNEL);
+}
 
 static unsigned int iopf_max_partial = IOPF_MAX_PARTIAL;
 module_param_named(max_partial, iopf_max_partial, uint, 0644);
@@ -310,7 +345,7 @@ static struct iopf_group *iopf_group_alloc(struct iopf_device_param *param)
 {
 	struct iopf_group *group;
 
-	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	group = iopf_zalloc(sizeof(*group));
 	if (!group)
 		return NULL;
 
@@ -357,7 +392,7 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 	if (param->nr_partial >= READ_ONCE(iopf_max_partial))
 		return -ENOSPC;
 
-	iopf = kmalloc(sizeof(*iopf), GFP_KERNEL);
+	iopf = iopf_zalloc(sizeof(*iopf));
 	if (!iopf)
 		return -ENOMEM;
 	iopf->fault = *fault;
@@ -543,7 +578,7 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 	if (!iommu)
 		return -ENODEV;
 
-	param = kzalloc(sizeof(*param), GFP_KERNEL);
+	param = iopf_zalloc(sizeof(*param));
 	if (!param)
 		return -ENOMEM;
 	param->dev = dev;
@@ -642,7 +677,7 @@ struct iopf_queue *iopf_queue_alloc(const char *name)
 {
 	struct iopf_queue *queue;
 
-	queue = kzalloc(sizeof(*queue), GFP_KERNEL);
+	queue = iopf_zalloc(sizeof(*queue));
 	if (!queue)
 		return NULL;
 

@@ -24,6 +24,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/vmstat.h>
 
 #include "../../drivers/iommu/iommu-sva-lib.h"
 #include "iopf_mock.h"
@@ -842,6 +843,152 @@ static void iopf_test_partial_cap(struct kunit *test)
 					  page_addr(t, 1), false), 0);
 }
 
+/* Unreclaimable slab in use, in KiB. */
+static unsigned long slab_kib(void)
+{
+	return global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B) *
+	       (PAGE_SIZE / 1024);
+}
+
+#define IOPF_FLOOD	200000
+
+/*
+ * A device floods partial requests of distinct groups and never sends a
+ * last one: memory stays bounded, and the device is still served.
+ */
+static void iopf_test_partial_flood(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	unsigned int kept = 0, refused = 0, i;
+	unsigned long before, after, growth;
+	int ret = 0;
+
+	before = slab_kib();
+	for (i = 0; i < IOPF_FLOOD; i++) {
+		ret = iopf_report(t, t->mock, 1000 + i, IOPF_R, page_addr(t, 0),
+				  false);
+		if (!ret)
+			kept++;
+		else if (ret == -ENOSPC)
+			refused++;
+		else
+			break;
+	}
+	after = slab_kib();
+	growth = after > before ? after - before : 0;
+	kunit_info(test, "%u partial requests: %u kept, %u refused, slab +%lu KiB\n",
+		   IOPF_FLOOD, kept, refused, growth);
+	KUNIT_EXPECT_EQ(test, kept + refused, IOPF_FLOOD);
+	KUNIT_EXPECT_EQ(test, kept, (unsigned int)IOPF_MAX_PARTIAL);
+	/* 4096 requests and groups: well under 4 MiB. */
+	KUNIT_EXPECT_LT(test, growth, 4096UL);
+
+	/* A group of one request is still served. */
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 5, IOPF_W,
+					  page_addr(t, 1), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 5, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 1), true));
+
+	/* Discarding the partials (after an overflow) makes room again. */
+	KUNIT_EXPECT_EQ(test, iopf_queue_discard_partial(t->queue), 0);
+	KUNIT_EXPECT_EQ(test, iopf_report(t, t->mock, 6, IOPF_W,
+					  page_addr(t, 2), false), 0);
+	KUNIT_EXPECT_LT(test, slab_kib(), after + 1024);
+}
+
+#ifdef CONFIG_FAULT_INJECTION
+/* Report with the @nth allocation of the current task made to fail. */
+static int report_fail_nth(struct iopf_test *t, unsigned int nth, u32 grpid,
+			   unsigned long addr, bool last)
+{
+	int ret;
+
+	current->fail_nth = nth;
+	ret = iopf_report(t, t->mock, grpid, IOPF_W, addr, last);
+	current->fail_nth = 0;
+	return ret;
+}
+
+/*
+ * Allocation failure at every allocation site of the report path and of
+ * queue and device set-up: an error is returned and nothing is kept, or
+ * the group is answered.
+ */
+static void iopf_test_alloc_failure(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct iopf_mock *mock2;
+	struct iopf_queue *q;
+
+	/* A partial request opening a group: the request, then the group. */
+	KUNIT_EXPECT_EQ(test, report_fail_nth(t, 1, 60, page_addr(t, 0), false),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, report_fail_nth(t, 2, 60, page_addr(t, 1), false),
+			-ENOMEM);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 60, IOPF_W,
+					  page_addr(t, 2), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 60, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 1), false));
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 2), true));
+
+	/* A partial request joining a group: the request only. */
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 61, IOPF_W,
+					  page_addr(t, 3), false), 0);
+	KUNIT_EXPECT_EQ(test, report_fail_nth(t, 1, 61, page_addr(t, 4), false),
+			-ENOMEM);
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 61, IOPF_W,
+					  page_addr(t, 5), true), 0);
+	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 1, 61, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 3), true));
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 4), false));
+
+	/* A last request alone: the group.  The caller answers, not us. */
+	KUNIT_EXPECT_EQ(test, report_fail_nth(t, 1, 62, page_addr(t, 6), true),
+			-ENOMEM);
+	flush_expect(test, t->mock, 2);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 6), false));
+
+	/* A last request completing a group allocates nothing. */
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 63, IOPF_W,
+					  page_addr(t, 7), false), 0);
+	KUNIT_EXPECT_EQ(test, report_fail_nth(t, 1, 63, page_addr(t, 8), true),
+			0);
+	flush_expect(test, t->mock, 3);
+	expect_resp(test, t->mock, 2, 63, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+
+	/* Queue and device set-up. */
+	current->fail_nth = 1;
+	q = iopf_queue_alloc("kunit-fail");
+	current->fail_nth = 0;
+	KUNIT_EXPECT_NULL(test, q);
+	iopf_queue_free(q);
+
+	mock2 = iopf_mock_create(iommu_queue_iopf);
+	KUNIT_ASSERT_NOT_NULL(test, mock2);
+	t->extra[0] = mock2;
+	current->fail_nth = 1;
+	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(t->queue, mock2->dev),
+			-ENOMEM);
+	current->fail_nth = 0;
+	KUNIT_EXPECT_EQ(test, iopf_report(t, mock2, 1, IOPF_W, page_addr(t, 9),
+					  true), -ENODEV);
+	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(t->queue, mock2->dev), 0);
+
+	/* Nothing was left pending in iommu.c: the handler can go. */
+	KUNIT_EXPECT_EQ(test,
+			iommu_unregister_device_fault_handler(t->mock->dev), 0);
+}
+#else
+static void iopf_test_alloc_failure(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+}
+#endif
+
 static void iopf_test_flush_answers(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
@@ -1193,6 +1340,8 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_free_pending),
 	KUNIT_CASE(iopf_test_discard_partial),
 	KUNIT_CASE(iopf_test_partial_cap),
+	KUNIT_CASE(iopf_test_partial_flood),
+	KUNIT_CASE(iopf_test_alloc_failure),
 	KUNIT_CASE(iopf_test_flush_answers),
 	KUNIT_CASE(iopf_test_flush_lock_inversion),
 	KUNIT_CASE(iopf_test_flush_does_not_block),
