@@ -43,7 +43,11 @@
  *                      reachable from param->groups (a hash table by group
  *                      id, so the last request finds its group without a
  *                      scan).
+ * iopf_device_param::flushers is atomic: flushers take it under
+ *                      dev_iommu::lock, removal waits for it to drop to 0.
  * A queued group is touched by its work item only: no lock.
+ * iommu.c's iommu_fault_param::lock nests inside dev_iommu::lock on the
+ * report path, and is taken alone by iommu_page_response() in the worker.
  *
  * Lock order: iopf_queue::lock, then dev_iommu::lock.  The work item takes
  * neither: it only takes the mm's mmap_lock and whatever the IOMMU driver's
