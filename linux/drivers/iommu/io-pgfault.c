@@ -106,11 +106,11 @@ static bool iopf_should_fail(size_t size)
 #endif
 
 /* Every allocation of the handler goes through here (fault injection). */
-static void *iopf_zalloc(size_t size)
+static void *iopf_alloc(size_t size, gfp_t gfp)
 {
 	if (iopf_should_fail(size))
 		return NULL;
-	return kzalloc(size, GFP_KERNEL);
+	return kmalloc(size, gfp);
 }
 
 static unsigned int iopf_max_partial = IOPF_MAX_PARTIAL;
@@ -349,7 +349,7 @@ static struct iopf_group *iopf_group_alloc(struct iopf_device_param *param)
 {
 	struct iopf_group *group;
 
-	group = iopf_zalloc(sizeof(*group));
+	group = iopf_alloc(sizeof(*group), GFP_KERNEL | __GFP_ZERO);
 	if (!group)
 		return NULL;
 
@@ -396,7 +396,8 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 	if (param->nr_partial >= READ_ONCE(iopf_max_partial))
 		return -ENOSPC;
 
-	iopf = iopf_zalloc(sizeof(*iopf));
+	/* Fully written below: no need to zero it. */
+	iopf = iopf_alloc(sizeof(*iopf), GFP_KERNEL);
 	if (!iopf)
 		return -ENOMEM;
 	iopf->fault = *fault;
@@ -582,13 +583,12 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 	if (!iommu)
 		return -ENODEV;
 
-	param = iopf_zalloc(sizeof(*param));
+	param = iopf_alloc(sizeof(*param), GFP_KERNEL | __GFP_ZERO);
 	if (!param)
 		return -ENOMEM;
 	param->dev = dev;
 	param->queue = queue;
 	hash_init(param->groups);
-	atomic_set(&param->flushers, 0);
 
 	mutex_lock(&queue->lock);
 	mutex_lock(&iommu->lock);
@@ -606,6 +606,18 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(iopf_queue_add_device);
+
+/* Stop the device's reports from reaching @param; detach it from its queue. */
+static void iopf_param_unpublish(struct iopf_device_param *param)
+{
+	struct dev_iommu *iommu = param->dev->iommu;
+
+	lockdep_assert_held(&param->queue->lock);
+	lockdep_assert_held(&iommu->lock);
+
+	iommu->iopf_param = NULL;
+	list_del(&param->queue_node);
+}
 
 /*
  * Free an unpublished param: its partial groups go unanswered (their last
@@ -654,8 +666,7 @@ int iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev)
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	iommu->iopf_param = NULL;
-	list_del(&param->queue_node);
+	iopf_param_unpublish(param);
 out_unlock:
 	mutex_unlock(&iommu->lock);
 	mutex_unlock(&queue->lock);
@@ -681,7 +692,7 @@ struct iopf_queue *iopf_queue_alloc(const char *name)
 {
 	struct iopf_queue *queue;
 
-	queue = iopf_zalloc(sizeof(*queue));
+	queue = iopf_alloc(sizeof(*queue), GFP_KERNEL | __GFP_ZERO);
 	if (!queue)
 		return NULL;
 
@@ -712,36 +723,23 @@ EXPORT_SYMBOL_GPL(iopf_queue_alloc);
  */
 void iopf_queue_free(struct iopf_queue *queue)
 {
-	struct iopf_device_param *param;
-	struct device *dev;
+	struct iopf_device_param *param, *next;
+	LIST_HEAD(removed);
 
 	if (!queue)
 		return;
 
-	for (;;) {
-		mutex_lock(&queue->lock);
-		param = list_first_entry_or_null(&queue->devices,
-						 struct iopf_device_param,
-						 queue_node);
-		dev = param ? param->dev : NULL;
-		mutex_unlock(&queue->lock);
-		if (!dev)
-			break;
-		if (!WARN_ON(iopf_queue_remove_device(queue, dev)))
-			continue;
-
-		/* dev->iommu went away under us: detach by hand. */
-		mutex_lock(&queue->lock);
-		if (list_first_entry_or_null(&queue->devices,
-					     struct iopf_device_param,
-					     queue_node) != param)
-			param = NULL;
-		else
-			list_del(&param->queue_node);
-		mutex_unlock(&queue->lock);
-		if (param)
-			iopf_param_release(param);
+	mutex_lock(&queue->lock);
+	list_for_each_entry_safe(param, next, &queue->devices, queue_node) {
+		mutex_lock(&param->dev->iommu->lock);
+		iopf_param_unpublish(param);
+		mutex_unlock(&param->dev->iommu->lock);
+		list_add(&param->queue_node, &removed);
 	}
+	mutex_unlock(&queue->lock);
+
+	list_for_each_entry_safe(param, next, &removed, queue_node)
+		iopf_param_release(param);
 
 	destroy_workqueue(queue->wq);
 	mutex_destroy(&queue->lock);
