@@ -103,13 +103,28 @@ static void bench_device_free(struct bench *b, struct iopf_mock *mock)
 	iopf_mock_destroy(mock);
 }
 
+/* @pages of fresh read-write memory, or 0. */
 static unsigned long bench_mmap(unsigned int pages)
 {
 	unsigned long addr;
 
-	addr = vm_mmap(NULL, 0, (unsigned long)pages * PAGE_SIZE,
-		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	addr = iopf_mock_mmap((unsigned long)pages * PAGE_SIZE,
+			      PROT_READ | PROT_WRITE, 0);
 	return IS_ERR_VALUE(addr) ? 0 : addr;
+}
+
+/* Report @n requests with @flags, of group ids @grpid, @grpid + 1, ... */
+static int bench_fill(struct iopf_mock *mock, unsigned int n, u32 flags,
+		      u32 pasid, u32 grpid)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++)
+		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, flags,
+				       pasid, grpid + i,
+				       IOMMU_FAULT_PERM_READ, 0);
+	return ret;
 }
 
 /* report: one last request with @p partial requests of other groups kept */
@@ -122,10 +137,7 @@ static int bench_report(struct bench *b, unsigned int p)
 
 	if (!mock)
 		return -ENOMEM;
-	for (i = 0; i < p && !ret; i++)
-		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, BENCH_FLAGS,
-				       b->mm->pasid, 100000 + i,
-				       IOMMU_FAULT_PERM_READ, 0);
+	ret = bench_fill(mock, p, BENCH_FLAGS, b->mm->pasid, 100000);
 	for (i = 0; i < BENCH_REPS && !ret; i++) {
 		/* No PASID: answered INVALID without touching the mm. */
 		t0 = ktime_get_ns();
@@ -143,51 +155,30 @@ static int bench_report(struct bench *b, unsigned int p)
 	return ret;
 }
 
-/* A handler that keeps every request pending and never answers. */
-static int bench_keep(struct iommu_fault *fault, void *cookie)
-{
-	return 0;
-}
-
-static int bench_respond_one(struct iopf_mock *mock, u32 grpid)
-{
-	struct iommu_page_response msg = {
-		.version = IOMMU_PAGE_RESP_VERSION_1,
-		.grpid = grpid,
-		.code = IOMMU_PAGE_RESP_SUCCESS,
-	};
-
-	return iommu_page_response(mock->dev, &msg);
-}
-
 /* respond: iommu_page_response() with @p reports pending */
 static int bench_respond(struct bench *b, unsigned int p)
 {
-	struct iopf_mock *mock = iopf_mock_create(bench_keep);
+	struct iopf_mock *mock = iopf_mock_create(iopf_mock_keep);
 	unsigned int i;
 	u64 t0;
 	int ret = 0;
 
 	if (!mock)
 		return -ENOMEM;
-	for (i = 0; i < p && !ret; i++)
-		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, BENCH_LAST,
-				       0, i, IOMMU_FAULT_PERM_READ, 0);
+	ret = bench_fill(mock, p, BENCH_LAST, 0, 0);
 	for (i = 0; i < BENCH_REPS && !ret; i++) {
 		/* Answer the newest report, then make it pending again. */
 		t0 = ktime_get_ns();
-		ret = bench_respond_one(mock, p - 1);
+		ret = iopf_mock_respond(mock, p - 1, 0, false);
 		b->samples[i] = ktime_get_ns() - t0;
 		if (!ret)
-			ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
-					       BENCH_LAST, 0, p - 1,
-					       IOMMU_FAULT_PERM_READ, 0);
+			ret = bench_fill(mock, 1, BENCH_LAST, 0, p - 1);
 	}
 	if (!ret)
 		pr_info("iopf_bench: respond P=%u ns=%llu\n", p,
 			median(b->samples, BENCH_REPS));
 	for (i = 0; i < p; i++)
-		bench_respond_one(mock, i);
+		iopf_mock_respond(mock, i, 0, false);
 	iopf_mock_destroy(mock);
 	return ret;
 }

@@ -92,13 +92,6 @@ struct iopf_test {
 	u32 pasid;
 };
 
-static unsigned long iopf_test_mmap(unsigned long len, unsigned long prot,
-				    unsigned long flags)
-{
-	return vm_mmap(NULL, 0, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags,
-		       0);
-}
-
 static int iopf_test_init(struct kunit *test)
 {
 	struct iopf_test *t;
@@ -113,7 +106,7 @@ static int iopf_test_init(struct kunit *test)
 		return -ENOMEM;
 	t->pasid = t->mm->pasid;
 
-	t->base = iopf_test_mmap(IOPF_TEST_PAGES * PAGE_SIZE,
+	t->base = iopf_mock_mmap(IOPF_TEST_PAGES * PAGE_SIZE,
 				 PROT_READ | PROT_WRITE, 0);
 	if (IS_ERR_VALUE(t->base))
 		return -ENOMEM;
@@ -595,7 +588,7 @@ static void iopf_test_same_page_union(struct kunit *test)
 	struct iopf_test *t = test->priv;
 	unsigned long ro;
 
-	ro = iopf_test_mmap(PAGE_SIZE, PROT_READ, 0);
+	ro = iopf_mock_mmap(PAGE_SIZE, PROT_READ, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(ro));
 	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 26, IOPF_R, ro, false),
 			0);
@@ -612,7 +605,7 @@ static void iopf_test_stack_guard(struct kunit *test)
 	struct vm_area_struct *vma;
 	unsigned long stack, start;
 
-	stack = iopf_test_mmap(4 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+	stack = iopf_mock_mmap(4 * PAGE_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_GROWSDOWN);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(stack));
 
@@ -682,7 +675,7 @@ static void iopf_test_permissions(struct kunit *test)
 	struct iopf_test *t = test->priv;
 	unsigned long addr;
 
-	addr = iopf_test_mmap(PAGE_SIZE, c->prot, 0);
+	addr = iopf_mock_mmap(PAGE_SIZE, c->prot, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
 
 	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 25, c->perm, addr, true),
@@ -1213,26 +1206,6 @@ static void iopf_test_wait_without_flush(struct kunit *test)
 	expect_resp(test, t->mock, 0, 95, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
 }
 
-/* A fault handler that accepts every request and never answers. */
-static int iopf_mock_keep(struct iommu_fault *fault, void *cookie)
-{
-	return 0;
-}
-
-static int iopf_respond(struct iopf_mock *mock, u32 grpid, u32 pasid,
-			bool pasid_valid)
-{
-	struct iommu_page_response msg = {
-		.version = IOMMU_PAGE_RESP_VERSION_1,
-		.flags = pasid_valid ? IOMMU_PAGE_RESP_PASID_VALID : 0,
-		.pasid = pasid,
-		.grpid = grpid,
-		.code = IOMMU_PAGE_RESP_SUCCESS,
-	};
-
-	return iommu_page_response(mock->dev, &msg);
-}
-
 /*
  * iommu_page_response() matches a response to its pending report by group
  * id, and by PASID when the report needs it, oldest first.
@@ -1245,7 +1218,7 @@ static void iopf_test_response_matching(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, mock);
 	t->extra[0] = mock;
 
-	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 1, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_mock_respond(mock, 7, 1, true), -EINVAL);
 	KUNIT_ASSERT_EQ(test, iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
 					       IOPF_LAST | IOPF_FLAGS_PASID, 1,
 					       7, IOPF_R, 0), 0);
@@ -1259,17 +1232,17 @@ static void iopf_test_response_matching(struct kunit *test)
 					       IOPF_FLAGS_PASID, 1, 9, IOPF_R,
 					       0), 0);
 
-	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 9, 1, true), -EINVAL);
-	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 3, true), -EINVAL);
-	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 2, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_mock_respond(mock, 9, 1, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_mock_respond(mock, 7, 3, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_mock_respond(mock, 7, 2, false), -EINVAL);
 	KUNIT_EXPECT_EQ(test, iopf_mock_count(mock), 0U);
 
-	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 2, true), 0);
-	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 2, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_mock_respond(mock, 7, 2, true), 0);
+	KUNIT_EXPECT_EQ(test, iopf_mock_respond(mock, 7, 2, true), -EINVAL);
 	/* No PASID needed: a PASID in the response is cleared. */
-	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 8, 5, true), 0);
-	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 1, true), 0);
-	KUNIT_EXPECT_EQ(test, iopf_respond(mock, 7, 1, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iopf_mock_respond(mock, 8, 5, true), 0);
+	KUNIT_EXPECT_EQ(test, iopf_mock_respond(mock, 7, 1, true), 0);
+	KUNIT_EXPECT_EQ(test, iopf_mock_respond(mock, 7, 1, true), -EINVAL);
 
 	KUNIT_ASSERT_EQ(test, iopf_mock_count(mock), 3U);
 	KUNIT_EXPECT_EQ(test, mock->resp[0].grpid, 7U);

@@ -16,6 +16,8 @@
 
 #include <linux/device.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -88,6 +90,38 @@ int iopf_mock_report(struct iopf_mock *mock, u32 type, u32 flags, u32 pasid,
 	};
 
 	return iommu_report_device_fault(mock->dev, &evt);
+}
+
+/*
+ * A fault handler that accepts every request and never answers: the last
+ * requests stay pending in iommu.c, for iopf_mock_respond().
+ */
+int iopf_mock_keep(struct iommu_fault *fault, void *cookie)
+{
+	return 0;
+}
+
+/* Answer SUCCESS through iommu_page_response(), as a handler does. */
+int iopf_mock_respond(struct iopf_mock *mock, u32 grpid, u32 pasid,
+		      bool pasid_valid)
+{
+	struct iommu_page_response msg = {
+		.version = IOMMU_PAGE_RESP_VERSION_1,
+		.flags = pasid_valid ? IOMMU_PAGE_RESP_PASID_VALID : 0,
+		.pasid = pasid,
+		.grpid = grpid,
+		.code = IOMMU_PAGE_RESP_SUCCESS,
+	};
+
+	return iommu_page_response(mock->dev, &msg);
+}
+
+/* Map fresh anonymous memory in the current mm (an error value on failure). */
+unsigned long iopf_mock_mmap(unsigned long len, unsigned long prot,
+			     unsigned long flags)
+{
+	return vm_mmap(NULL, 0, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags,
+		       0);
 }
 
 void iopf_mock_destroy(struct iopf_mock *mock)

@@ -46,6 +46,11 @@ unsigned int iopf_mock_wait(struct iopf_mock *mock, unsigned int n,
 			    unsigned long timeout);
 int iopf_mock_report(struct iopf_mock *mock, u32 type, u32 flags, u32 pasid,
 		     u32 grpid, u32 perm, u64 addr);
+int iopf_mock_keep(struct iommu_fault *fault, void *cookie);
+int iopf_mock_respond(struct iopf_mock *mock, u32 grpid, u32 pasid,
+		      bool pasid_valid);
+unsigned long iopf_mock_mmap(unsigned long len, unsigned long prot,
+			     unsigned long flags);
 struct mm_struct *iopf_mock_mm_create(void);
 void iopf_mock_mm_destroy(struct mm_struct *mm);
 
