@@ -3,15 +3,10 @@
 # so the in-tree SMMUv3 caller is built against our handler.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# ccache: key objects on paths relative to the build, so that a fresh clone
-# elsewhere on the machine reuses them.
-export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
-T=$ROOT/build/linux
+. "$(dirname "$0")/lib.sh"
 O=$ROOT/build/arm64
 CROSS=aarch64-linux-gnu-
-CC="${CROSS}gcc"
-command -v ccache >/dev/null && CC="ccache ${CROSS}gcc"
+CC="${CCACHE}${CROSS}gcc"
 M=(make -C "$T" O="$O" ARCH=arm64 CROSS_COMPILE=$CROSS CC="$CC" -j"$(nproc)")
 
 mkdir -p "$O"

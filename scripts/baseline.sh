@@ -5,8 +5,7 @@
 # they are what the series fixes).
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=$ROOT/build
+. "$(dirname "$0")/lib.sh"
 
 # Cases with no result (the kernel crashed before) are listed as CRASH,
 # by comparison with our own run's table when there is one.

@@ -6,21 +6,14 @@
 # (the benchmark is built into both); no KUnit suite runs here.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
-B=$ROOT/build
+. "$(dirname "$0")/lib.sh"
 OUT=$B/bench
-CC="gcc"
-command -v ccache >/dev/null && CC="ccache gcc"
 mkdir -p "$OUT"
 
+# A filter glob that matches no suite: only the benchmark runs.
 boot() {	# boot TREE BUILD_DIR LOG
-	(cd "$1" && ./tools/testing/kunit/kunit.py run --arch=x86_64 \
-		--kunitconfig=lib/tests/.kunitconfig --build_dir="$2" \
-		--jobs="$(nproc)" --make_options "CC=$CC" --timeout=1800 \
-		--kconfig_add=CONFIG_IOPF_BENCH=y --qemu_args="-smp 2" \
-		--kernel_args=iopf_bench.run=1 --raw_output=all \
-		'iopf_bench_no_suite') > "$3" 2>&1
+	kunit_run "$1" "$2" --kernel_args=iopf_bench.run=1 \
+		'iopf_bench_no_suite' > "$3" 2>&1
 	if ! grep -q "iopf_bench: done (0)" "$3"; then
 		echo "bench: $1 did not complete; last lines of $3:"
 		tail -30 "$3"

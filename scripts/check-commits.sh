@@ -5,14 +5,9 @@
 # exported series applies with git am on the pristine base.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
-B=$ROOT/build
-T=$B/linux
+. "$(dirname "$0")/lib.sh"
 W=$B/linux-check
 O=$B/check-x86
-CC="gcc"
-command -v ccache >/dev/null && CC="ccache gcc"
 
 [ -f "$B/kunit-x86/.config" ] || { echo "run make test first (needs its .config)"; exit 1; }
 if [ ! -d "$W" ]; then

@@ -3,9 +3,7 @@
 # comes from our files.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=$ROOT/build
-T=$B/linux
+. "$(dirname "$0")/lib.sh"
 
 make -C "$T" O="$B/docs" SPHINXDIRS=iommu htmldocs > "$B/docs.log" 2>&1
 rc=$?

@@ -8,23 +8,11 @@
 # with 'N passed, M failed'.  Exit status 0 when nothing failed.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# ccache: key objects on paths relative to the build, so that a fresh clone
-# elsewhere on the machine reuses them.
-export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
+. "$(dirname "$0")/lib.sh"
 TREE=$1 BUILD=$2 LOG=$3
 shift 3
 
-CC="gcc"
-command -v ccache >/dev/null && CC="ccache gcc"
-
-mkdir -p "$BUILD"
-(cd "$TREE" && ./tools/testing/kunit/kunit.py run --arch=x86_64 \
-	--kunitconfig=lib/tests/.kunitconfig --build_dir="$BUILD" \
-	--jobs="$(nproc)" --make_options "CC=$CC" --timeout=1200 \
-	--kconfig_add=CONFIG_IOPF_BENCH=y --qemu_args="-smp 2" \
-	--kernel_args=oops=panic --kernel_args=panic=-1 \
-	--raw_output=all "$@") > "$LOG" 2>&1
+kunit_run "$TREE" "$BUILD" "$@" > "$LOG" 2>&1
 rc=$?
 if ! grep -q "KTAP version\|TAP version" "$LOG"; then
 	echo "kunit: the kernel did not build or boot; last lines of $LOG:"

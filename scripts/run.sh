@@ -4,9 +4,7 @@
 # series applied.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=$ROOT/build
-T=$B/linux
+. "$(dirname "$0")/lib.sh"
 
 echo "Building the patched kernel and booting it in QEMU (this takes a while)..."
 "$ROOT/scripts/kunit.sh" "$T" "$B/kunit-x86" "$B/run.log" > "$B/run.table"

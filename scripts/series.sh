@@ -2,8 +2,7 @@
 # Export the series with a cover letter to build/series/.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-T=$ROOT/build/linux
+. "$(dirname "$0")/lib.sh"
 OUT=$ROOT/build/series
 
 rm -rf "$OUT"

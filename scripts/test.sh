@@ -5,17 +5,10 @@
 # cases; the exit status is non-zero when anything failed.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# ccache: key objects on paths relative to the build, so that a fresh clone
-# elsewhere on the machine reuses them.
-export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
-B=$ROOT/build
-T=$B/linux
+. "$(dirname "$0")/lib.sh"
 OURS_C="drivers/iommu/io-pgfault.c lib/tests/iopf_mock.h lib/tests/iopf_mock.c lib/tests/iopf_kunit.c lib/tests/iopf_bench.c"
 OURS_O="drivers/iommu/io-pgfault.o drivers/iommu/iommu.o lib/tests/iopf_mock.o lib/tests/iopf_kunit.o lib/tests/iopf_bench.o"
 # iommu.c is upstream's: only warnings on the lines our patch touches count.
-CC="gcc"
-command -v ccache >/dev/null && CC="ccache gcc"
 failures=()
 
 step() { printf '\n=== %s\n' "$*"; }

@@ -9,9 +9,7 @@
 # series/ changed since the last run.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=$ROOT/build
-T=$B/linux
+. "$(dirname "$0")/lib.sh"
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 
 export GIT_AUTHOR_NAME="iopf developers"
