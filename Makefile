@@ -1,8 +1,12 @@
 # iopf: the I/O page fault handler for Linux 6.1 LTS.
 #
-#   make run            build the patched kernel, boot it in QEMU, run the suite
+#   make run            build the patched kernel, boot it in QEMU, run the
+#                       suites and the user-space demo
 #   make test           what CI runs (tree, KUnit, sparse, W=1, kernel-doc,
 #                       checkpatch, arm64 build of the SMMUv3 caller)
+#   make test-debug     the suites, a long torture run and the demo in a
+#                       KASAN/lockdep/kmemleak kernel
+#   make torture        the torture test alone, for a minute
 #   make test-baseline  the same suite against upstream's handler
 #   make bench          benchmark: upstream's handler vs ours, side by side
 #   make tree | series | docs | check-commits | deps | clean
@@ -11,7 +15,7 @@ SHELL := /bin/bash
 ROOT := $(CURDIR)
 B := $(ROOT)/build
 
-.PHONY: all deps tree series test test-baseline bench run docs check-commits clean
+.PHONY: all deps tree series test test-debug torture test-baseline bench run docs check-commits clean
 
 all: test
 
@@ -26,6 +30,12 @@ series: tree
 
 test: tree
 	@scripts/test.sh
+
+test-debug: tree
+	@scripts/test-debug.sh
+
+torture: tree
+	@scripts/torture.sh
 
 test-baseline: tree
 	@scripts/baseline.sh

@@ -1,24 +1,32 @@
 #!/bin/bash
 # Build a tree's KUnit kernel for x86_64 (with the boot-time benchmark built
-# in, not run), boot it in QEMU with 2 CPUs and run the iopf suite.
-# Usage: kunit.sh TREE BUILD_DIR LOG [extra kunit.py args]
-# An oops panics the guest and ends QEMU at once.  With KTAP_EXPECT=TABLE,
-# cases of TABLE with no result are reported as CRASH.
-# Writes the whole kernel log to LOG, prints the table of cases and ends
-# with 'N passed, M failed'.  Exit status 0 when nothing failed.
+# in, not run), boot it in QEMU with 2 CPUs and run the iopf suites.
+# Usage: kunit.sh TREE BUILD_DIR LOG [kernel args]
+# With INITRD=FILE, the kernel then runs FILE's /init (the demo) before it
+# reboots.  An oops panics the guest and ends QEMU at once.  With
+# KTAP_EXPECT=TABLE, cases of TABLE with no result are reported as CRASH.
+# KUNIT_TIMEOUT (seconds, default 1800) bounds the boot.
+# Writes the whole kernel log to LOG (the build's to LOG.build), prints the
+# table of cases and ends with 'N passed, M failed'.  Exit status 0 when
+# nothing failed.
 set -uo pipefail
 
 . "$(dirname "$0")/lib.sh"
 TREE=$1 BUILD=$2 LOG=$3
 shift 3
 
-kunit_run "$TREE" "$BUILD" "$@" > "$LOG" 2>&1
+if ! kunit_build "$TREE" "$BUILD" > "$LOG.build" 2>&1; then
+	echo "kunit: the kernel did not build; last lines of $LOG.build:"
+	tail -40 "$LOG.build"
+	exit 1
+fi
+qemu_boot "$BUILD" "$LOG" "${KUNIT_TIMEOUT:-1800}" "${INITRD:-}" "$@"
 rc=$?
 if ! grep -q "KTAP version\|TAP version" "$LOG"; then
-	echo "kunit: the kernel did not build or boot; last lines of $LOG:"
+	echo "kunit: the kernel did not boot; last lines of $LOG:"
 	tail -40 "$LOG"
 fi
 python3 "$ROOT/scripts/ktap-table.py" "$LOG" ${KTAP_EXPECT:+--expect "$KTAP_EXPECT"}
 trc=$?
-[ $rc -eq 0 ] || [ $trc -ne 0 ] || echo "kunit: kunit.py exited $rc"
+[ $rc -eq 0 ] || [ $trc -ne 0 ] || echo "kunit: QEMU exited $rc"
 exit $(( trc != 0 || rc != 0 ))

@@ -17,18 +17,64 @@ if command -v ccache >/dev/null; then
 fi
 CC="${CCACHE}gcc"
 
+# The KUnit kernel's configuration: lib/tests/.kunitconfig, with the
+# boot-time benchmark built in (not run unless asked), plus $KCONFIG_ADD
+# (kunit.py --kconfig_add options, for make test-debug).
+kunit_opts() {
+	local build=$1 o
+
+	echo --arch=x86_64 --kunitconfig=lib/tests/.kunitconfig
+	echo --build_dir="$build" --jobs="$(nproc)"
+	echo --kconfig_add=CONFIG_IOPF_BENCH=y
+	for o in ${KCONFIG_ADD:-}; do
+		echo --kconfig_add="$o"
+	done
+}
+
+# kunit_build TREE BUILD_DIR: configure and build TREE's x86_64 KUnit
+# kernel if needed.
+kunit_build() {
+	local tree=$1 build=$2
+
+	mkdir -p "$build"
+	# shellcheck disable=SC2046
+	(cd "$tree" && ./tools/testing/kunit/kunit.py build \
+		$(kunit_opts "$build") --make_options "CC=$CC")
+}
+
 # kunit_run TREE BUILD_DIR [kunit.py run args]: build TREE's x86_64 KUnit
-# kernel if needed (the iopf suite and the benchmark built in) and boot it
-# in QEMU with 2 CPUs.  An oops panics the guest and ends QEMU at once.
+# kernel if needed and boot it in QEMU with 2 CPUs.  An oops panics the
+# guest and ends QEMU at once.
 kunit_run() {
 	local tree=$1 build=$2
 
 	shift 2
 	mkdir -p "$build"
-	(cd "$tree" && ./tools/testing/kunit/kunit.py run --arch=x86_64 \
-		--kunitconfig=lib/tests/.kunitconfig --build_dir="$build" \
-		--jobs="$(nproc)" --make_options "CC=$CC" --timeout=1800 \
-		--kconfig_add=CONFIG_IOPF_BENCH=y --qemu_args="-smp 2" \
+	# shellcheck disable=SC2046
+	(cd "$tree" && ./tools/testing/kunit/kunit.py run \
+		$(kunit_opts "$build") --make_options "CC=$CC" --timeout=1800 \
+		--qemu_args="-smp 2" \
 		--kernel_args=oops=panic --kernel_args=panic=-1 \
 		--raw_output=all "$@")
+}
+
+# qemu_boot BUILD_DIR LOG TIMEOUT [INITRD [kernel args]]: boot the kernel
+# of BUILD_DIR as kunit.py does (2 CPUs, serial console), with INITRD as
+# its initramfs.  The KUnit suites run first, then /init of the
+# initramfs, which reboots (ending QEMU).  Without an initramfs the kernel
+# reboots after the suites.
+qemu_boot() {
+	local build=$1 log=$2 tmo=$3 initrd=${4:-} shutdown=reboot
+
+	shift 4 2>/dev/null || shift $#
+	if [ -n "$initrd" ]; then
+		shutdown=none
+		set -- -initrd "$initrd" -append "console=ttyS0 oops=panic panic=-1 kunit_shutdown=$shutdown $*"
+	else
+		set -- -append "console=ttyS0 oops=panic panic=-1 kunit_shutdown=$shutdown $*"
+	fi
+	timeout --foreground -k 10 "$tmo" qemu-system-x86_64 -nodefaults \
+		-m 1024 -kernel "$build/arch/x86/boot/bzImage" "$@" \
+		-no-reboot -nographic -serial stdio -bios qboot.rom -smp 2 \
+		< /dev/null > "$log" 2>&1
 }

@@ -1,13 +1,16 @@
 #!/bin/bash
-# The main job: build the patched kernel with the iopf suite, boot it in
-# QEMU (x86_64, TCG) and show the results with the kernel version and the
-# series applied.
+# The main job: build the patched kernel with the iopf suites and the mock
+# SVA device, boot it in QEMU (x86_64, TCG) with the demo's initramfs, run
+# the suites and the demo, and show one screen of results.  Exit status
+# non-zero when a case or a demo step failed.
 set -uo pipefail
 
 . "$(dirname "$0")/lib.sh"
 
 echo "Building the patched kernel and booting it in QEMU (this takes a while)..."
-"$ROOT/scripts/kunit.sh" "$T" "$B/kunit-x86" "$B/run.log" > "$B/run.table"
+"$ROOT/scripts/initramfs.sh" "$B/initramfs.cpio" || exit 1
+INITRD="$B/initramfs.cpio" "$ROOT/scripts/kunit.sh" "$T" "$B/kunit-x86" \
+	"$B/run.log" > "$B/run.table"
 rc=$?
 echo
 echo "Kernel:  $(grep -m1 -o 'Linux version [^ ]* ([^)]*)' "$B/run.log" ||
@@ -15,7 +18,9 @@ echo "Kernel:  $(grep -m1 -o 'Linux version [^ ]* ([^)]*)' "$B/run.log" ||
 echo "Base:    $(git -C "$T" log -1 --format=%s base)"
 echo "Series:"
 git -C "$T" log --reverse --format='  %h %s' base..iopf
-echo "Full kernel log: $B/run.log"
+echo "Full kernel log: $B/run.log; every case: $B/run.table"
 echo
-cat "$B/run.table"
+grep -E ' (FAIL|CRASH)$' "$B/run.table"
+python3 "$ROOT/scripts/summary.py" "$B/run.log" "$B/run.table" --demo ||
+	rc=1
 exit $rc

@@ -6,21 +6,29 @@
 set -uo pipefail
 
 . "$(dirname "$0")/lib.sh"
-OURS_C="drivers/iommu/io-pgfault.c lib/tests/iopf_mock.h lib/tests/iopf_mock.c lib/tests/iopf_kunit.c lib/tests/iopf_bench.c"
-OURS_O="drivers/iommu/io-pgfault.o drivers/iommu/iommu.o lib/tests/iopf_mock.o lib/tests/iopf_kunit.o lib/tests/iopf_bench.o"
+OURS_C="drivers/iommu/io-pgfault.c include/trace/events/iopf.h
+	lib/tests/iopf_mock.h lib/tests/iopf_mock.c lib/tests/iopf_kunit.c
+	lib/tests/iopf_bench.c lib/tests/iopf_observe_kunit.c
+	lib/tests/iopf_torture.c lib/tests/iopf_device.h lib/tests/iopf_device.c"
+OURS_O="drivers/iommu/io-pgfault.o drivers/iommu/iommu.o lib/tests/iopf_mock.o
+	lib/tests/iopf_kunit.o lib/tests/iopf_bench.o lib/tests/iopf_observe_kunit.o
+	lib/tests/iopf_torture.o lib/tests/iopf_device.o"
 # iommu.c is upstream's: only warnings on the lines our patch touches count.
 failures=()
 
 step() { printf '\n=== %s\n' "$*"; }
 fail() { failures+=("$1"); echo "FAILED: $1"; }
 
-# 1. KUnit in QEMU -----------------------------------------------------------
-step "KUnit: iopf suite, x86_64, QEMU"
-"$ROOT/scripts/kunit.sh" "$T" "$B/kunit-x86" "$B/kunit-x86.log" \
-	> "$B/kunit-x86.table"
+# 1. KUnit in QEMU, then the user-space demo ------------------------------
+step "KUnit: iopf suites, x86_64, QEMU; then the demo on /dev/iopf-mock"
+"$ROOT/scripts/initramfs.sh" "$B/initramfs.cpio" || fail "initramfs"
+INITRD="$B/initramfs.cpio" "$ROOT/scripts/kunit.sh" "$T" "$B/kunit-x86" \
+	"$B/kunit-x86.log" > "$B/kunit-x86.table"
 kunit_rc=$?
 cat "$B/kunit-x86.table"
 [ $kunit_rc -eq 0 ] || fail "kunit"
+python3 "$ROOT/scripts/summary.py" "$B/kunit-x86.log" "$B/kunit-x86.table" \
+	--demo | sed -n '/^Torture/,$p' || fail "demo"
 
 # 2. sparse and W=1 on our objects --------------------------------------------
 step "sparse (C=2) and W=1: $OURS_O"

@@ -56,6 +56,15 @@
  * flush while the worker answers, and the driver may report from
  * ->page_response().
  *
+ * Statistics and tracing
+ * ----------------------
+ * iopf_queue::stats are per-CPU counters, bumped with this_cpu_inc() on
+ * the report and handling paths under whatever lock the path already
+ * holds, and summed without a lock by iopf_queue_read_stats() and the
+ * queue's debugfs files (iommu/iopf/<name>/ in debugfs).  The files are
+ * removed, waiting for their readers, before the counters are freed.  The
+ * tracepoints are in include/trace/events/iopf.h.
+ *
  * Memory bound
  * ------------
  * A device may keep at most iopf_max_partial non-last requests pending
@@ -65,20 +74,27 @@
  * request arrives, and the device re-requests the pages still missing.
  */
 
+#include <linux/debugfs.h>
 #include <linux/hashtable.h>
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 /* Last: it is not self-contained without CONFIG_FAULT_INJECTION. */
 #include <linux/fault-inject.h>
 
 #include "iommu-sva-lib.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/iopf.h>
 
 #ifdef CONFIG_FAULT_INJECTION
 /*
@@ -124,12 +140,19 @@ MODULE_PARM_DESC(max_partial,
  * @wq: handles the groups of every device on the queue
  * @lock: protects @devices
  * @devices: the iopf_device_param of every device on the queue
+ * @stats: per-CPU counters; no lock
+ * @debugfs: the queue's directory in debugfs, or an error pointer
  */
 struct iopf_queue {
 	struct workqueue_struct *wq;
 	struct mutex lock;		/* protects devices */
 	struct list_head devices;
+	struct iopf_queue_stats __percpu *stats;
+	struct dentry *debugfs;
 };
+
+#define iopf_stat_inc(queue, field)	this_cpu_inc((queue)->stats->field)
+#define iopf_stat_add(queue, field, n)	this_cpu_add((queue)->stats->field, n)
 
 /* Buckets of iopf_device_param::groups: a PRI group id has 9 bits. */
 #define IOPF_GROUP_BITS		8
@@ -170,6 +193,7 @@ struct iopf_fault {
  * @faults: the requests in arrival order
  * @nr_partial: non-last requests in @faults
  * @grpid: the group id, while the group is in iopf_device_param::groups
+ * @queued_ns: when the last request was queued (ktime_get_ns())
  * @node: entry in iopf_device_param::groups
  * @param: the device's fault state
  * @work: handles and answers the group once it is complete
@@ -179,6 +203,7 @@ struct iopf_group {
 	struct list_head faults;
 	unsigned int nr_partial;
 	u32 grpid;
+	u64 queued_ns;
 	struct hlist_node node;
 	struct iopf_device_param *param;
 	struct work_struct work;
@@ -188,15 +213,21 @@ struct iopf_group {
 /* Handling a group (work item, no lock held on entry)                    */
 /* ---------------------------------------------------------------------- */
 
+/* Free @group and its partial requests (counted in the queue's frees). */
 static void iopf_group_free(struct iopf_group *group)
 {
+	struct iopf_queue *queue = group->param->queue;
 	struct iopf_fault *iopf, *next;
+	unsigned int n = 1;
 
 	list_for_each_entry_safe(iopf, next, &group->faults, node) {
-		if (iopf != &group->last)
+		if (iopf != &group->last) {
 			kfree(iopf);
+			n++;
+		}
 	}
 	kfree(group);
+	iopf_stat_add(queue, frees, n);
 }
 
 static unsigned long iopf_vm_flags(u32 perm)
@@ -225,8 +256,12 @@ static unsigned int iopf_fault_flags(u32 perm)
 	return flags;
 }
 
-/* Fault one page in with mmap_lock held for read.  Never expands a stack. */
-static bool iopf_handle_one(struct mm_struct *mm, unsigned long addr, u32 perm)
+/*
+ * Fault one page in with mmap_lock held for read.  Never expands a stack.
+ * Return 0, -EFAULT when no VMA maps @addr, -EACCES when the VMA does not
+ * allow @perm, or the error of the fault.
+ */
+static int iopf_fault_in(struct mm_struct *mm, unsigned long addr, u32 perm)
 {
 	struct vm_area_struct *vma;
 	vm_fault_t ret;
@@ -235,12 +270,24 @@ static bool iopf_handle_one(struct mm_struct *mm, unsigned long addr, u32 perm)
 
 	vma = vma_lookup(mm, addr);
 	if (!vma)
-		return false;
+		return -EFAULT;
 	if (iopf_vm_flags(perm) & ~vma->vm_flags)
-		return false;
+		return -EACCES;
 
 	ret = handle_mm_fault(vma, addr, iopf_fault_flags(perm), NULL);
-	return !(ret & VM_FAULT_ERROR);
+	if (ret & VM_FAULT_ERROR)
+		return vm_fault_to_errno(ret, 0) ?: -EFAULT;
+	return 0;
+}
+
+static bool iopf_handle_one(struct iopf_queue *queue, struct mm_struct *mm,
+			    u32 pasid, u64 addr, u32 perm)
+{
+	int ret = iopf_fault_in(mm, addr, perm);
+
+	iopf_stat_inc(queue, faults);
+	trace_iopf_fault(pasid, addr, perm, ret);
+	return !ret;
 }
 
 /* Does @iopf belong with the group whose last request is @last? */
@@ -305,7 +352,8 @@ static enum iommu_page_response_code iopf_handle_faults(struct iopf_group *group
 		}
 		addr = iopf->fault.prm.addr;
 		iopf = iopf_merge_page(group, iopf, &perm);
-		ok = iopf_handle_one(mm, addr, perm);
+		ok = iopf_handle_one(group->param->queue, mm, last->pasid,
+				     addr, perm);
 		if (!ok)
 			break;
 	}
@@ -313,6 +361,32 @@ static enum iommu_page_response_code iopf_handle_faults(struct iopf_group *group
 	mmput(mm);
 
 	return ok ? IOMMU_PAGE_RESP_SUCCESS : IOMMU_PAGE_RESP_INVALID;
+}
+
+/* Log2 buckets of microseconds: [0, 1us), [1us, 2us), [2us, 4us), ... */
+static unsigned int iopf_latency_bucket(u64 ns)
+{
+	u64 us = div_u64(ns, NSEC_PER_USEC);
+
+	if (!us)
+		return 0;
+	return min_t(unsigned int, ilog2(us) + 1, IOPF_LATENCY_BUCKETS - 1);
+}
+
+static void iopf_account_response(struct iopf_group *group,
+				  enum iommu_page_response_code code)
+{
+	struct iommu_fault_page_request *last = &group->last.fault.prm;
+	struct iopf_queue *queue = group->param->queue;
+	u64 latency = ktime_get_ns() - group->queued_ns;
+
+	if (code == IOMMU_PAGE_RESP_SUCCESS)
+		iopf_stat_inc(queue, success);
+	else
+		iopf_stat_inc(queue, invalid);
+	iopf_stat_inc(queue, latency[iopf_latency_bucket(latency)]);
+	trace_iopf_response(group->param->dev, last->pasid, last->grpid, code,
+			    group->nr_partial + 1, latency);
 }
 
 static void iopf_respond(struct iopf_group *group,
@@ -330,6 +404,7 @@ static void iopf_respond(struct iopf_group *group,
 	    (last->flags & IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID))
 		resp.flags = IOMMU_PAGE_RESP_PASID_VALID;
 
+	iopf_account_response(group, code);
 	iommu_page_response(group->param->dev, &resp);
 }
 
@@ -345,11 +420,22 @@ static void iopf_handle_group(struct work_struct *work)
 /* Reporting (dev->iommu->lock held)                                      */
 /* ---------------------------------------------------------------------- */
 
+/* Allocate a group or a request of @param's device (counted in allocs). */
+static void *iopf_obj_alloc(struct iopf_device_param *param, size_t size,
+			    gfp_t gfp)
+{
+	void *obj = iopf_alloc(size, gfp);
+
+	if (obj)
+		iopf_stat_inc(param->queue, allocs);
+	return obj;
+}
+
 static struct iopf_group *iopf_group_alloc(struct iopf_device_param *param)
 {
 	struct iopf_group *group;
 
-	group = iopf_alloc(sizeof(*group), GFP_KERNEL | __GFP_ZERO);
+	group = iopf_obj_alloc(param, sizeof(*group), GFP_KERNEL | __GFP_ZERO);
 	if (!group)
 		return NULL;
 
@@ -370,6 +456,7 @@ static void iopf_free_partial(struct iopf_device_param *param)
 		hash_del(&group->node);
 		iopf_group_free(group);
 	}
+	iopf_stat_add(param->queue, discarded, param->nr_partial);
 	param->nr_partial = 0;
 }
 
@@ -397,7 +484,7 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 		return -ENOSPC;
 
 	/* Fully written below: no need to zero it. */
-	iopf = iopf_alloc(sizeof(*iopf), GFP_KERNEL);
+	iopf = iopf_obj_alloc(param, sizeof(*iopf), GFP_KERNEL);
 	if (!iopf)
 		return -ENOMEM;
 	iopf->fault = *fault;
@@ -418,6 +505,7 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 
 err_free_fault:
 	kfree(iopf);
+	iopf_stat_inc(param->queue, frees);
 	return -ENOMEM;
 }
 
@@ -438,8 +526,29 @@ static int iopf_queue_group(struct iopf_device_param *param,
 
 	group->last.fault = *fault;
 	list_add_tail(&group->last.node, &group->faults);
+	group->queued_ns = ktime_get_ns();
+	iopf_stat_inc(param->queue, groups);
 	queue_work(param->queue->wq, &group->work);
 	return 0;
+}
+
+static int iopf_report(struct iopf_device_param *param,
+		       struct iommu_fault *fault)
+{
+	bool last = fault->prm.flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
+	int ret;
+
+	if (last)
+		ret = iopf_queue_group(param, fault);
+	else
+		ret = iopf_keep_partial(param, fault);
+
+	iopf_stat_inc(param->queue, requests);
+	if (ret)
+		iopf_stat_inc(param->queue, dropped);
+	else if (!last)
+		iopf_stat_inc(param->queue, partial);
+	return ret;
 }
 
 /**
@@ -467,6 +576,7 @@ int iommu_queue_iopf(struct iommu_fault *fault, void *cookie)
 {
 	struct device *dev = cookie;
 	struct iopf_device_param *param;
+	int ret;
 
 	lockdep_assert_held(&dev->iommu->lock);
 
@@ -474,13 +584,13 @@ int iommu_queue_iopf(struct iommu_fault *fault, void *cookie)
 		return -EOPNOTSUPP;
 
 	param = dev->iommu->iopf_param;
-	if (!param)
-		return -ENODEV;
+	if (param)
+		ret = iopf_report(param, fault);
+	else
+		ret = -ENODEV;
 
-	if (!(fault->prm.flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE))
-		return iopf_keep_partial(param, fault);
-
-	return iopf_queue_group(param, fault);
+	trace_iopf_report(dev, &fault->prm, ret);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(iommu_queue_iopf);
 
@@ -678,12 +788,138 @@ out_unlock:
 }
 EXPORT_SYMBOL_GPL(iopf_queue_remove_device);
 
+/* ---------------------------------------------------------------------- */
+/* Statistics (no lock)                                                   */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * iopf_queue_read_stats() - sum a fault queue's counters
+ * @queue: the queue
+ * @stats: filled with the sums over every CPU
+ *
+ * The counters are bumped without a lock: a sum taken while faults are
+ * reported may be a few events behind.  Once the queue is idle (no report
+ * in progress and every group answered), @stats->groups equals
+ * @stats->success + @stats->invalid and @stats->allocs equals
+ * @stats->frees plus the partial requests and groups still kept.
+ *
+ * Context: Any context.
+ * Return: 0, or -EINVAL when @queue or @stats is NULL.
+ */
+int iopf_queue_read_stats(struct iopf_queue *queue,
+			  struct iopf_queue_stats *stats)
+{
+	const struct iopf_queue_stats *pcpu;
+	unsigned int i;
+	int cpu;
+
+	if (!queue || !stats)
+		return -EINVAL;
+
+	memset(stats, 0, sizeof(*stats));
+	for_each_possible_cpu(cpu) {
+		pcpu = per_cpu_ptr(queue->stats, cpu);
+		stats->requests += pcpu->requests;
+		stats->partial += pcpu->partial;
+		stats->dropped += pcpu->dropped;
+		stats->discarded += pcpu->discarded;
+		stats->groups += pcpu->groups;
+		stats->faults += pcpu->faults;
+		stats->success += pcpu->success;
+		stats->invalid += pcpu->invalid;
+		stats->allocs += pcpu->allocs;
+		stats->frees += pcpu->frees;
+		for (i = 0; i < IOPF_LATENCY_BUCKETS; i++)
+			stats->latency[i] += pcpu->latency[i];
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iopf_queue_read_stats);
+
+static int iopf_stats_show(struct seq_file *m, void *unused)
+{
+	struct iopf_queue_stats st;
+
+	iopf_queue_read_stats(m->private, &st);
+	seq_printf(m, "requests %llu\n", st.requests);
+	seq_printf(m, "partial %llu\n", st.partial);
+	seq_printf(m, "dropped %llu\n", st.dropped);
+	seq_printf(m, "discarded %llu\n", st.discarded);
+	seq_printf(m, "groups %llu\n", st.groups);
+	seq_printf(m, "faults %llu\n", st.faults);
+	seq_printf(m, "success %llu\n", st.success);
+	seq_printf(m, "invalid %llu\n", st.invalid);
+	seq_printf(m, "in_flight %lld\n",
+		   (s64)(st.groups - st.success - st.invalid));
+	seq_printf(m, "objects %lld\n", (s64)(st.allocs - st.frees));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(iopf_stats);
+
+static int iopf_latency_show(struct seq_file *m, void *unused)
+{
+	struct iopf_queue_stats st;
+	unsigned int i;
+
+	iopf_queue_read_stats(m->private, &st);
+	seq_printf(m, "%10s %10s %12s\n", "from_us", "to_us", "groups");
+	for (i = 0; i < IOPF_LATENCY_BUCKETS; i++) {
+		if (!st.latency[i])
+			continue;
+		if (i == IOPF_LATENCY_BUCKETS - 1)
+			seq_printf(m, "%10lu %10s %12llu\n", 1UL << (i - 1), "-",
+				   st.latency[i]);
+		else
+			seq_printf(m, "%10lu %10lu %12llu\n",
+				   i ? 1UL << (i - 1) : 0, 1UL << i,
+				   st.latency[i]);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(iopf_latency);
+
+/* iommu/iopf/ in debugfs, created by the first queue. */
+static struct dentry *iopf_debugfs_root(void)
+{
+	static DEFINE_MUTEX(lock);
+	static struct dentry *root;
+	struct dentry *iommu;
+
+	mutex_lock(&lock);
+	if (!root) {
+		iommu = debugfs_lookup("iommu", NULL);
+		if (!iommu)
+			iommu = debugfs_create_dir("iommu", NULL);
+		else
+			dput(iommu);
+		root = debugfs_create_dir("iopf", iommu);
+	}
+	mutex_unlock(&lock);
+	return root;
+}
+
+static void iopf_queue_debugfs_init(struct iopf_queue *queue,
+				    const char *name)
+{
+	queue->debugfs = debugfs_create_dir(name, iopf_debugfs_root());
+	debugfs_create_file("stats", 0444, queue->debugfs, queue,
+			    &iopf_stats_fops);
+	debugfs_create_file("latency", 0444, queue->debugfs, queue,
+			    &iopf_latency_fops);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Queue allocation (no lock held on entry)                               */
+/* ---------------------------------------------------------------------- */
+
 /**
  * iopf_queue_alloc() - allocate a fault queue
  * @name: a name for the queue's workqueue, "iopf_queue/<name>"
  *
  * Groups are handled on an unbound workqueue, in any order: requests within
- * a group are ordered by the group, groups are independent.
+ * a group are ordered by the group, groups are independent.  The queue's
+ * counters are in debugfs, in iommu/iopf/<name>/ (when no other queue has
+ * that name).
  *
  * Context: Process context, may sleep.
  * Return: the queue, or NULL when out of memory.
@@ -696,14 +932,23 @@ struct iopf_queue *iopf_queue_alloc(const char *name)
 	if (!queue)
 		return NULL;
 
+	if (iopf_should_fail(sizeof(*queue->stats)))
+		goto err_free_queue;
+	queue->stats = alloc_percpu(struct iopf_queue_stats);
+	if (!queue->stats)
+		goto err_free_queue;
+
 	queue->wq = alloc_workqueue("iopf_queue/%s", WQ_UNBOUND, 0, name);
 	if (!queue->wq)
-		goto err_free_queue;
+		goto err_free_stats;
 
 	mutex_init(&queue->lock);
 	INIT_LIST_HEAD(&queue->devices);
+	iopf_queue_debugfs_init(queue, name);
 	return queue;
 
+err_free_stats:
+	free_percpu(queue->stats);
 err_free_queue:
 	kfree(queue);
 	return NULL;
@@ -741,7 +986,10 @@ void iopf_queue_free(struct iopf_queue *queue)
 	list_for_each_entry_safe(param, next, &removed, queue_node)
 		iopf_param_release(param);
 
+	/* Waits for the readers of the files, which read queue->stats. */
+	debugfs_remove_recursive(queue->debugfs);
 	destroy_workqueue(queue->wq);
+	free_percpu(queue->stats);
 	mutex_destroy(&queue->lock);
 	kfree(queue);
 }

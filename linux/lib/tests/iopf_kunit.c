@@ -61,7 +61,8 @@ struct iopf_probe {
  * As a driver that reports from its response path: check dev->iommu->lock
  * can be taken while the device is being flushed.
  */
-static void iopf_probe_lock(struct iopf_mock *mock)
+static void iopf_probe_lock(struct iopf_mock *mock,
+			    const struct iommu_page_response *msg)
 {
 	struct iopf_probe *probe = mock->priv;
 	unsigned long deadline;
@@ -163,39 +164,9 @@ static int iopf_report(struct iopf_test *t, struct iopf_mock *mock, u32 grpid,
 				t->pasid, grpid, perm, addr);
 }
 
-/*
- * Is @addr mapped in @mm (and writable, when @write)?  Walks the page table
- * under mmap_lock, as a device's translation would: never faults.
- */
 static bool page_present(struct mm_struct *mm, unsigned long addr, bool write)
 {
-	bool ret = false;
-	pte_t *ptep, pte;
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
-	pmd_t *pmd;
-
-	mmap_read_lock(mm);
-	pgd = pgd_offset(mm, addr);
-	if (pgd_none(*pgd) || pgd_bad(*pgd))
-		goto out;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(*p4d) || p4d_bad(*p4d))
-		goto out;
-	pud = pud_offset(p4d, addr);
-	if (pud_none(*pud) || pud_bad(*pud))
-		goto out;
-	pmd = pmd_offset(pud, addr);
-	if (pmd_none(*pmd) || pmd_bad(*pmd))
-		goto out;
-	ptep = pte_offset_map(pmd, addr);
-	pte = *ptep;
-	pte_unmap(ptep);
-	ret = pte_present(pte) && (!write || pte_write(pte));
-out:
-	mmap_read_unlock(mm);
-	return ret;
+	return iopf_mock_page_present(mm, addr, write);
 }
 
 static void expect_resp(struct kunit *test, struct iopf_mock *mock,

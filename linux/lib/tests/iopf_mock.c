@@ -37,7 +37,7 @@ static int iopf_mock_page_response(struct device *dev,
 	struct iopf_mock *mock = to_mock(dev);
 
 	if (mock->hook)
-		mock->hook(mock);
+		mock->hook(mock, msg);
 
 	spin_lock(&mock->lock);
 	if (mock->nr_resp < IOPF_MOCK_MAX_RESP)
@@ -114,6 +114,41 @@ int iopf_mock_respond(struct iopf_mock *mock, u32 grpid, u32 pasid,
 	};
 
 	return iommu_page_response(mock->dev, &msg);
+}
+
+/*
+ * Is @addr mapped in @mm (and writable, when @write)?  Walks the page table
+ * under mmap_lock, as a device's translation would: never faults.
+ */
+bool iopf_mock_page_present(struct mm_struct *mm, unsigned long addr, bool write)
+{
+	bool ret = false;
+	pte_t *ptep, pte;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	mmap_read_lock(mm);
+	pgd = pgd_offset(mm, addr);
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		goto out;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		goto out;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud) || pud_bad(*pud))
+		goto out;
+	pmd = pmd_offset(pud, addr);
+	if (pmd_none(*pmd) || pmd_bad(*pmd))
+		goto out;
+	ptep = pte_offset_map(pmd, addr);
+	pte = *ptep;
+	pte_unmap(ptep);
+	ret = pte_present(pte) && (!write || pte_write(pte));
+out:
+	mmap_read_unlock(mm);
+	return ret;
 }
 
 /* Map fresh anonymous memory in the current mm (an error value on failure). */

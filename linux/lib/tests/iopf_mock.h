@@ -13,14 +13,16 @@
 #define IOPF_MOCK_MAX_RESP	256
 
 struct iopf_mock;
-typedef void (*iopf_mock_hook_t)(struct iopf_mock *mock);
+typedef void (*iopf_mock_hook_t)(struct iopf_mock *mock,
+				 const struct iommu_page_response *msg);
 
 /**
  * struct iopf_mock - a fake device behind a fake IOMMU
  * @dev: the root device standing for the endpoint
  * @iommu: its dev->iommu, hand-built
  * @iommu_dev: the IOMMU instance; its ops only have ->page_response()
- * @hook: when set, called by ->page_response() before it records
+ * @hook: when set, called by ->page_response() with the answer, before it
+ *        records it
  * @priv: for the user of the mock (the hook's data)
  * @lock: protects @resp and @nr_resp
  * @resp: the answers received, in order (the first IOPF_MOCK_MAX_RESP)
@@ -51,6 +53,8 @@ int iopf_mock_respond(struct iopf_mock *mock, u32 grpid, u32 pasid,
 		      bool pasid_valid);
 unsigned long iopf_mock_mmap(unsigned long len, unsigned long prot,
 			     unsigned long flags);
+bool iopf_mock_page_present(struct mm_struct *mm, unsigned long addr,
+			    bool write);
 struct mm_struct *iopf_mock_mm_create(void);
 void iopf_mock_mm_destroy(struct mm_struct *mm);
 

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Torture test of the I/O page fault handler (drivers/iommu/io-pgfault.c).
+ *
+ * For a bounded time, on one fault queue:
+ *
+ *  - reporter threads send page request groups (a few partial requests
+ *    and a last one, sometimes no last one, sometimes no PASID) for
+ *    IOPF_TORTURE_DEVS mock devices and the PASIDs of IOPF_TORTURE_MMS
+ *    address spaces, with random allocation failures (current->fail_nth);
+ *  - mapper threads own the address spaces: they unmap and remap the pages
+ *    being faulted, read-only or writable, and now and then replace their
+ *    whole mm (the old one exits with faults queued, its PASID goes away);
+ *  - a manager thread removes and adds back devices, flushes them and
+ *    discards the partial requests of the queue.
+ *
+ * The mock IOMMU's ->page_response() hook counts the answers per device
+ * and group id; a reporter reuses a group id only once its group has been
+ * answered.  At the end every device is removed, which answers everything
+ * queued, and the suite prints one line:
+ *
+ *   torture: groups=<n> answered=<n> duplicates=0 lost=0 leaks=<n> splats=<n>
+ *
+ * groups: groups accepted (last request reported with 0); answered:
+ * answers the mock received; duplicates: answers beyond one per accepted
+ * group (seen by the mock, or sent by the handler and refused by iommu.c);
+ * lost: accepted groups never answered; leaks: groups and requests the
+ * handler allocated and did not free (its allocs - frees counters);
+ * splats: new taint flags (WARN, KASAN's bad page, oops) and lockdep
+ * turning itself off during the run.
+ *
+ * Parameters (kernel command line): iopf_torture.seconds (run at least
+ * this long, default 5), iopf_torture.groups (and until this many groups
+ * were accepted, default 0), iopf_torture.max_seconds (but never longer,
+ * default 600).
+ */
+
+#include <kunit/test.h>
+#include <linux/debug_locks.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/moduleparam.h>
+#include <linux/panic.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+
+#include "../../drivers/iommu/iommu-sva-lib.h"
+#include "iopf_mock.h"
+
+#define IOPF_TORTURE_DEVS	4
+#define IOPF_TORTURE_MMS	2
+#define IOPF_TORTURE_REPORTERS	3
+#define IOPF_TORTURE_GRPIDS	512	/* PRI group ids have 9 bits */
+#define IOPF_TORTURE_PER_REP	(IOPF_TORTURE_GRPIDS / IOPF_TORTURE_REPORTERS)
+#define IOPF_TORTURE_PAGES	64
+/* Every mm maps its pages at the same address: the PASID tells them apart. */
+#define IOPF_TORTURE_BASE	0x10000000UL
+#define IOPF_TORTURE_SPLATS	(BIT(TAINT_WARN) | BIT(TAINT_BAD_PAGE) | \
+				 BIT(TAINT_DIE))
+
+static unsigned int seconds = 5;
+module_param(seconds, uint, 0444);
+MODULE_PARM_DESC(seconds, "Run at least this many seconds");
+
+static unsigned long groups;
+module_param(groups, ulong, 0444);
+MODULE_PARM_DESC(groups, "Run until this many groups were accepted");
+
+static unsigned int max_seconds = 600;
+module_param(max_seconds, uint, 0444);
+MODULE_PARM_DESC(max_seconds, "Never run longer than this");
+
+struct iopf_torture;
+
+/**
+ * struct iopf_torture_dev - a mock device and its answer book
+ * @t: the run
+ * @mock: the device
+ * @on_queue: the device is on the queue (manager thread only)
+ * @outstanding: per group id, accepted groups minus answers: 0 or 1
+ */
+struct iopf_torture_dev {
+	struct iopf_torture *t;
+	struct iopf_mock *mock;
+	bool on_queue;
+	atomic_t outstanding[IOPF_TORTURE_GRPIDS];
+};
+
+/**
+ * struct iopf_torture - one torture run
+ * @queue: the fault queue of every device
+ * @dev: the devices
+ * @pasid: the PASID of each mapper's current mm, 0 between two mms
+ * @accepted: groups accepted
+ * @refused: last requests refused (device off the queue, no memory)
+ * @answered: answers the mock received
+ * @duplicates: answers the mock received for a group not outstanding
+ * @mm_swaps: address spaces replaced while their faults were queued
+ * @remaps: unmaps and remaps of faulted pages
+ * @removals: devices removed from the queue and added back
+ */
+struct iopf_torture {
+	struct iopf_queue *queue;
+	struct iopf_torture_dev dev[IOPF_TORTURE_DEVS];
+	u32 pasid[IOPF_TORTURE_MMS];
+	atomic64_t accepted;
+	atomic64_t refused;
+	atomic64_t answered;
+	atomic64_t duplicates;
+	atomic64_t mm_swaps;
+	atomic64_t remaps;
+	atomic64_t removals;
+};
+
+/**
+ * struct iopf_torture_thread - a thread of the run
+ * @t: the run
+ * @id: reporter index (group id range) or mapper index (mm slot)
+ * @task: the kthread
+ */
+struct iopf_torture_thread {
+	struct iopf_torture *t;
+	unsigned int id;
+	struct task_struct *task;
+};
+
+/* ->page_response() of every mock: book the answer. */
+static void iopf_torture_answer(struct iopf_mock *mock,
+				const struct iommu_page_response *msg)
+{
+	struct iopf_torture_dev *d = mock->priv;
+
+	atomic64_inc(&d->t->answered);
+	if (msg->grpid >= IOPF_TORTURE_GRPIDS ||
+	    atomic_dec_return(&d->outstanding[msg->grpid]) < 0) {
+		atomic64_inc(&d->t->duplicates);
+		if (msg->grpid < IOPF_TORTURE_GRPIDS)
+			atomic_inc(&d->outstanding[msg->grpid]);
+	}
+}
+
+static unsigned long iopf_torture_addr(void)
+{
+	return IOPF_TORTURE_BASE +
+	       get_random_u32_below(IOPF_TORTURE_PAGES) * PAGE_SIZE +
+	       get_random_u32_below(PAGE_SIZE / 8) * 8;
+}
+
+static u32 iopf_torture_perm(void)
+{
+	return get_random_u32_below(2) ? IOMMU_FAULT_PERM_READ :
+	       IOMMU_FAULT_PERM_READ | IOMMU_FAULT_PERM_WRITE;
+}
+
+/* Fail the @nth allocation of the handler from now on (0: none). */
+static void iopf_torture_fail_nth(unsigned int nth)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	current->fail_nth = nth;
+#endif
+}
+
+/* A free group id of reporter @id on @d, or -1 when all are in flight. */
+static int iopf_torture_grpid(struct iopf_torture_dev *d, unsigned int id)
+{
+	unsigned int first = id * IOPF_TORTURE_PER_REP;
+	unsigned int start = get_random_u32_below(IOPF_TORTURE_PER_REP);
+	unsigned int i, g;
+
+	for (i = 0; i < IOPF_TORTURE_PER_REP; i++) {
+		g = first + (start + i) % IOPF_TORTURE_PER_REP;
+		if (!atomic_read(&d->outstanding[g]))
+			return g;
+	}
+	return -1;
+}
+
+/* Send one group: 0-3 partial requests, then (nearly always) the last. */
+static void iopf_torture_group(struct iopf_torture *t, unsigned int id)
+{
+	struct iopf_torture_dev *d;
+	u32 flags = IOMMU_FAULT_PAGE_REQUEST_PASID_VALID;
+	unsigned int i, nr_partial;
+	u32 pasid;
+	int grpid, ret;
+
+	d = &t->dev[get_random_u32_below(IOPF_TORTURE_DEVS)];
+	grpid = iopf_torture_grpid(d, id);
+	if (grpid < 0)
+		return;
+	pasid = READ_ONCE(t->pasid[get_random_u32_below(IOPF_TORTURE_MMS)]);
+	if (!get_random_u32_below(32))
+		flags = 0;
+
+	nr_partial = get_random_u32_below(4);
+	for (i = 0; i < nr_partial; i++)
+		iopf_mock_report(d->mock, IOMMU_FAULT_PAGE_REQ, flags, pasid,
+				 grpid, iopf_torture_perm(),
+				 iopf_torture_addr());
+	/* Left for discard and removal to free. */
+	if (!get_random_u32_below(64))
+		return;
+
+	flags |= IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE |
+		 IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID;
+	/* Booked before the report: the answer may come before it returns. */
+	atomic_inc(&d->outstanding[grpid]);
+	if (!get_random_u32_below(16))
+		iopf_torture_fail_nth(1 + get_random_u32_below(3));
+	ret = iopf_mock_report(d->mock, IOMMU_FAULT_PAGE_REQ, flags, pasid,
+			       grpid, iopf_torture_perm(), iopf_torture_addr());
+	iopf_torture_fail_nth(0);
+	if (ret) {
+		atomic_dec(&d->outstanding[grpid]);
+		atomic64_inc(&t->refused);
+	} else {
+		atomic64_inc(&t->accepted);
+	}
+}
+
+static int iopf_torture_reporter(void *data)
+{
+	struct iopf_torture_thread *th = data;
+
+	while (!kthread_should_stop()) {
+		iopf_torture_group(th->t, th->id);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* A fresh mm with the pages mapped, used by the calling thread. */
+static struct mm_struct *iopf_torture_mm(void)
+{
+	struct mm_struct *mm = iopf_mock_mm_create();
+	unsigned long addr;
+
+	if (!mm)
+		return NULL;
+	addr = vm_mmap(NULL, IOPF_TORTURE_BASE, IOPF_TORTURE_PAGES * PAGE_SIZE,
+		       PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
+	/* On failure, faults on an mm with nothing mapped: a fine test too. */
+	if (IS_ERR_VALUE(addr))
+		pr_info("iopf_torture: mmap: %ld\n", (long)addr);
+	return mm;
+}
+
+/*
+ * Unmap a few pages and map them again, read-only or writable.  Return
+ * false when the new mapping failed (its faults get INVALID answers).
+ */
+static bool iopf_torture_remap(void)
+{
+	unsigned int first = get_random_u32_below(IOPF_TORTURE_PAGES);
+	unsigned int nr = 1 + get_random_u32_below(IOPF_TORTURE_PAGES - first);
+	unsigned long addr = IOPF_TORTURE_BASE + first * PAGE_SIZE;
+	unsigned long prot = PROT_READ;
+
+	if (get_random_u32_below(4))
+		prot |= PROT_WRITE;
+	vm_munmap(addr, nr * PAGE_SIZE);
+	usleep_range(50, 200);
+	addr = vm_mmap(NULL, addr, nr * PAGE_SIZE, prot,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
+	return !IS_ERR_VALUE(addr);
+}
+
+static int iopf_torture_mapper(void *data)
+{
+	struct iopf_torture_thread *th = data;
+	struct iopf_torture *t = th->t;
+	struct mm_struct *mm = NULL;
+
+	while (!kthread_should_stop()) {
+		if (!mm || !get_random_u32_below(200)) {
+			WRITE_ONCE(t->pasid[th->id], 0);
+			if (mm) {
+				iopf_mock_mm_destroy(mm);
+				atomic64_inc(&t->mm_swaps);
+			}
+			mm = iopf_torture_mm();
+			if (!mm) {
+				msleep(10);
+				continue;
+			}
+			WRITE_ONCE(t->pasid[th->id], mm->pasid);
+		}
+		if (iopf_torture_remap())
+			atomic64_inc(&t->remaps);
+		usleep_range(500, 2000);
+	}
+	WRITE_ONCE(t->pasid[th->id], 0);
+	iopf_mock_mm_destroy(mm);
+	return 0;
+}
+
+static int iopf_torture_manager(void *data)
+{
+	struct iopf_torture_thread *th = data;
+	struct iopf_torture *t = th->t;
+	struct iopf_torture_dev *d;
+
+	while (!kthread_should_stop()) {
+		d = &t->dev[get_random_u32_below(IOPF_TORTURE_DEVS)];
+		switch (get_random_u32_below(4)) {
+		case 0:
+			if (d->on_queue) {
+				WARN_ON(iopf_queue_remove_device(t->queue,
+								 d->mock->dev));
+				d->on_queue = false;
+				atomic64_inc(&t->removals);
+				usleep_range(200, 1000);
+			}
+			if (!iopf_queue_add_device(t->queue, d->mock->dev))
+				d->on_queue = true;
+			break;
+		case 1:
+			WARN_ON(iopf_queue_flush_dev(d->mock->dev) &&
+				d->on_queue);
+			break;
+		case 2:
+			WARN_ON(iopf_queue_discard_partial(t->queue));
+			break;
+		default:
+			break;
+		}
+		usleep_range(1000, 3000);
+	}
+	return 0;
+}
+
+static void iopf_torture_stop(struct iopf_torture_thread *th, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!IS_ERR_OR_NULL(th[i].task))
+			kthread_stop(th[i].task);
+	}
+}
+
+static int iopf_torture_start(struct iopf_torture *t,
+			      struct iopf_torture_thread *th, unsigned int n,
+			      int (*fn)(void *data), const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		th[i].t = t;
+		th[i].id = i;
+		th[i].task = kthread_run(fn, &th[i], "iopf-%s/%u", name, i);
+		if (IS_ERR(th[i].task))
+			return PTR_ERR(th[i].task);
+	}
+	return 0;
+}
+
+static bool iopf_torture_done(struct iopf_torture *t, unsigned long start)
+{
+	unsigned long elapsed = jiffies - start;
+
+	if (elapsed >= (unsigned long)max_seconds * HZ)
+		return true;
+	return elapsed >= (unsigned long)seconds * HZ &&
+	       atomic64_read(&t->accepted) >= groups;
+}
+
+static void iopf_torture_run(struct kunit *test, struct iopf_torture *t)
+{
+	struct iopf_torture_thread rep[IOPF_TORTURE_REPORTERS] = { };
+	struct iopf_torture_thread map[IOPF_TORTURE_MMS] = { };
+	struct iopf_torture_thread mgr[1] = { };
+	unsigned long start = jiffies;
+
+	/* Mappers first: reporters start with PASIDs to fault on. */
+	if (iopf_torture_start(t, map, IOPF_TORTURE_MMS, iopf_torture_mapper,
+			       "map") ||
+	    iopf_torture_start(t, rep, IOPF_TORTURE_REPORTERS,
+			       iopf_torture_reporter, "report") ||
+	    iopf_torture_start(t, mgr, 1, iopf_torture_manager, "manage"))
+		KUNIT_FAIL(test, "cannot start the threads");
+	else
+		while (!iopf_torture_done(t, start))
+			msleep(100);
+
+	iopf_torture_stop(mgr, 1);
+	iopf_torture_stop(rep, IOPF_TORTURE_REPORTERS);
+	iopf_torture_stop(map, IOPF_TORTURE_MMS);
+	kunit_info(test, "%lu s, %lld mm swaps, %lld remaps, %lld removals, %lld last requests refused\n",
+		   (jiffies - start) / HZ, atomic64_read(&t->mm_swaps),
+		   atomic64_read(&t->remaps), atomic64_read(&t->removals),
+		   atomic64_read(&t->refused));
+}
+
+/* Accepted groups never answered. */
+static unsigned long iopf_torture_lost(struct iopf_torture *t)
+{
+	unsigned long lost = 0;
+	unsigned int i, g;
+
+	for (i = 0; i < IOPF_TORTURE_DEVS; i++)
+		for (g = 0; g < IOPF_TORTURE_GRPIDS; g++)
+			lost += max(atomic_read(&t->dev[i].outstanding[g]), 0);
+	return lost;
+}
+
+static void iopf_torture_test(struct kunit *test)
+{
+	unsigned long taint = get_taint();
+	int locks = debug_locks;
+	struct iopf_queue_stats st;
+	struct iopf_torture *t;
+	long long duplicates;
+	unsigned long lost;
+	unsigned int splats;
+	int i;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->queue = iopf_queue_alloc("torture");
+	KUNIT_ASSERT_NOT_NULL(test, t->queue);
+	for (i = 0; i < IOPF_TORTURE_DEVS; i++) {
+		t->dev[i].t = t;
+		t->dev[i].mock = iopf_mock_create(iommu_queue_iopf);
+		if (!t->dev[i].mock) {
+			KUNIT_FAIL(test, "cannot create mock device %d", i);
+			goto out_destroy;
+		}
+		t->dev[i].mock->priv = &t->dev[i];
+		t->dev[i].mock->hook = iopf_torture_answer;
+		if (iopf_queue_add_device(t->queue, t->dev[i].mock->dev)) {
+			KUNIT_FAIL(test, "cannot add mock device %d", i);
+			goto out_destroy;
+		}
+		t->dev[i].on_queue = true;
+	}
+
+	iopf_torture_run(test, t);
+
+	/* Every queued group is answered once its device is removed. */
+	for (i = 0; i < IOPF_TORTURE_DEVS; i++) {
+		if (t->dev[i].on_queue)
+			KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(t->queue,
+					t->dev[i].mock->dev), 0);
+		t->dev[i].on_queue = false;
+	}
+	KUNIT_ASSERT_EQ(test, iopf_queue_read_stats(t->queue, &st), 0);
+
+	lost = iopf_torture_lost(t);
+	duplicates = atomic64_read(&t->duplicates);
+	/* Answers the handler sent that iommu.c did not pass on. */
+	if (st.success + st.invalid > atomic64_read(&t->answered))
+		duplicates += st.success + st.invalid -
+			      atomic64_read(&t->answered);
+	splats = hweight_long((get_taint() & ~taint) & IOPF_TORTURE_SPLATS) +
+		 (locks && !debug_locks);
+
+	kunit_info(test, "torture: groups=%lld answered=%lld duplicates=%lld lost=%lu leaks=%lld splats=%u\n",
+		   atomic64_read(&t->accepted), atomic64_read(&t->answered),
+		   duplicates, lost, (s64)(st.allocs - st.frees), splats);
+	kunit_info(test, "handler: requests=%llu partial=%llu dropped=%llu discarded=%llu groups=%llu faults=%llu success=%llu invalid=%llu\n",
+		   st.requests, st.partial, st.dropped, st.discarded,
+		   st.groups, st.faults, st.success, st.invalid);
+
+	KUNIT_EXPECT_GT(test, atomic64_read(&t->accepted), 0LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->answered),
+			atomic64_read(&t->accepted));
+	KUNIT_EXPECT_EQ(test, st.groups, (u64)atomic64_read(&t->accepted));
+	KUNIT_EXPECT_EQ(test, duplicates, 0LL);
+	KUNIT_EXPECT_EQ(test, lost, 0UL);
+	KUNIT_EXPECT_EQ(test, st.allocs, st.frees);
+	KUNIT_EXPECT_EQ(test, splats, 0U);
+	KUNIT_EXPECT_GT(test, st.success, 0ULL);
+	KUNIT_EXPECT_GT(test, st.invalid, 0ULL);
+
+out_destroy:
+	iopf_queue_free(t->queue);
+	for (i = 0; i < IOPF_TORTURE_DEVS; i++)
+		iopf_mock_destroy(t->dev[i].mock);
+}
+
+static struct kunit_case iopf_torture_cases[] = {
+	KUNIT_CASE(iopf_torture_test),
+	{}
+};
+
+static struct kunit_suite iopf_torture_suite = {
+	.name = "iopf_torture",
+	.test_cases = iopf_torture_cases,
+};
+kunit_test_suite(iopf_torture_suite);
+
+MODULE_LICENSE("GPL");

@@ -1,0 +1,84 @@
+#!/bin/bash
+# make test-debug: the KUnit suites, a long torture run and the demo in a
+# kernel with KASAN, lockdep (PROVE_LOCKING), DEBUG_ATOMIC_SLEEP,
+# DEBUG_OBJECTS_WORK, kmemleak and FAILSLAB, under QEMU.  Fails on any
+# failed case, any KASAN, lockdep, debug-objects, kmemleak (for objects
+# allocated by the iopf code) or WARN report, and unless the torture line
+# shows lost=0 duplicates=0 leaks=0 splats=0 after at least
+# $TORTURE_GROUPS groups.  Ends with 'N passed, M failed'.
+set -uo pipefail
+
+. "$(dirname "$0")/lib.sh"
+TORTURE_GROUPS=${TORTURE_GROUPS:-100000}
+BUILD=$B/kunit-x86-debug
+LOG=$B/kunit-debug.log
+export KCONFIG_ADD="CONFIG_KASAN=y CONFIG_KASAN_GENERIC=y
+	CONFIG_PROVE_LOCKING=y CONFIG_DEBUG_ATOMIC_SLEEP=y
+	CONFIG_DEBUG_OBJECTS=y CONFIG_DEBUG_OBJECTS_WORK=y
+	CONFIG_DEBUG_KMEMLEAK=y CONFIG_FAILSLAB=y"
+export KUNIT_TIMEOUT=3600
+bad=0
+
+echo "test-debug: building the debug kernel (KASAN, lockdep, kmemleak...) if needed, booting it"
+"$ROOT/scripts/initramfs.sh" "$B/initramfs.cpio" || exit 1
+INITRD="$B/initramfs.cpio" "$ROOT/scripts/kunit.sh" "$T" "$BUILD" "$LOG" \
+	iopf_torture.groups="$TORTURE_GROUPS" iopf_torture.seconds=10 \
+	iopf_torture.max_seconds=1500 > "$B/kunit-debug.table" || bad=1
+grep -E ' (FAIL|CRASH)$' "$B/kunit-debug.table"
+python3 "$ROOT/scripts/summary.py" "$LOG" "$B/kunit-debug.table" --demo |
+	sed -n '/^KUnit/,/^Demo/p' | grep -v '^Demo' || bad=1
+
+echo
+echo "Debug reports in the kernel log ($LOG):"
+count() {	# count LABEL REGEX
+	local n
+	n=$(grep -cE "$2" "$LOG")
+	printf '  %-34s %s\n' "$1" "$n"
+	[ "$n" -eq 0 ] || { grep -m3 -E "$2" "$LOG" | sed 's/^/    /'; bad=1; }
+}
+count "KASAN" "BUG: KASAN"
+count "lockdep" "WARNING: possible|INFO: possible|WARNING: inconsistent|BUG: held lock|WARNING: lock held"
+count "sleeping in atomic context" "BUG: sleeping function|BUG: scheduling while atomic"
+count "debug objects" "ODEBUG:"
+count "WARN" "WARNING: CPU|------------\\[ cut here \\]"
+count "other BUG/oops" "BUG: unable|Oops:|general protection fault|Kernel panic"
+
+# kmemleak: unreferenced objects whose allocation backtrace is ours.
+python3 - "$LOG" <<'PY' || bad=1
+import re, sys
+objs, cur = [], None
+for line in open(sys.argv[1], errors='replace'):
+    line = re.sub(r'^\[\s*[0-9.]+\]\s?', '', line.rstrip('\n'))
+    if not line.startswith('kmemleak-report: '):
+        continue
+    line = line[len('kmemleak-report: '):]
+    if line.startswith('unreferenced object'):
+        cur = [line]
+        objs.append(cur)
+    elif cur is not None:
+        cur.append(line)
+ran = any(True for l in open(sys.argv[1], errors='replace') if 'kmemleak-report: end' in l)
+ours = [o for o in objs if any(re.search(r'iopf|io_pgfault|iommu_queue_iopf|iommu_report_device_fault|iommu_page_response', l) for l in o)]
+print('  %-34s %s' % ('kmemleak (iopf code)', len(ours) if ran else 'did not run'))
+print('  %-34s %s' % ('kmemleak (rest of the kernel)', len(objs) - len(ours)))
+for o in ours[:2]:
+    print('\n'.join('    ' + l for l in o))
+sys.exit(0 if ran and not ours else 1)
+PY
+
+echo
+t=$(grep -o 'torture: groups=.*' "$LOG" | tail -1)
+echo "${t:-torture: no result}"
+if [[ "$t" =~ groups=([0-9]+)\ answered=([0-9]+)\ duplicates=([0-9]+)\ lost=([0-9]+)\ leaks=(-?[0-9]+)\ splats=([0-9]+) ]]; then
+	if [ "${BASH_REMATCH[1]}" -lt "$TORTURE_GROUPS" ] ||
+	   [ "${BASH_REMATCH[3]}" != 0 ] || [ "${BASH_REMATCH[4]}" != 0 ] ||
+	   [ "${BASH_REMATCH[5]}" != 0 ] || [ "${BASH_REMATCH[6]}" != 0 ]; then
+		echo "test-debug: torture figures not as required"
+		bad=1
+	fi
+else
+	bad=1
+fi
+tail -1 "$B/kunit-debug.table"
+[ $bad -eq 0 ] && echo "test-debug: passed" || echo "test-debug: FAILED"
+exit $bad
