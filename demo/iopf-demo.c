@@ -62,6 +62,8 @@ static int dma(int fd, void *buf, size_t len, unsigned int flags,
 	d->len = len;
 	d->flags = flags;
 	d->pattern = pattern;
+	if (getenv("IOPF_DEMO_DEBUG"))
+		fprintf(stderr, "demo-debug: dma %p len %zu flags %u\n", buf, len, flags);
 	ret = ioctl(fd, IOPF_IOC_DMA, d);
 	if (ret && errno != EFAULT)
 		return -errno;
@@ -137,13 +139,13 @@ static void cat(const char *title, const char *path, int max_lines,
 			continue;
 		total++;
 		if (n < max_lines) {
-			printf("  %s", line);
+			printf("demo:   %s", line);
 			n++;
 		}
 	}
 	fclose(f);
 	if (total > n)
-		printf("  ... %d more\n", total - n);
+		printf("demo:   ... %d more\n", total - n);
 }
 
 static void device_fills_fresh_memory(int fd)
@@ -253,6 +255,8 @@ int main(void)
 	write_file(TRACING "/trace", "");
 	write_file(TRACING "/events/iopf/enable", "1");
 
+	if (getenv("IOPF_DEMO_DEBUG"))
+		fprintf(stderr, "demo-debug: open\n");
 	fd = open(DEV, O_RDWR);
 	if (fd < 0) {
 		step(0, "open " DEV, "%s", strerror(errno));

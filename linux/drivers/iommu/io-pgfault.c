@@ -101,6 +101,8 @@
  * fail_iopf: make the handler's allocations fail, with fail_iopf=<interval>,
  * <probability>,<space>,<times> on the command line or, for the current
  * task, with current->fail_nth (as failslab does, but also for GFP_KERNEL).
+ * Quiet unless its verbose file in debugfs (fail_iopf/) says otherwise:
+ * tests fail thousands of allocations.
  */
 static DECLARE_FAULT_ATTR(fail_iopf);
 
@@ -109,6 +111,14 @@ static int __init fail_iopf_setup(char *str)
 	return setup_fault_attr(&fail_iopf, str);
 }
 __setup("fail_iopf=", fail_iopf_setup);
+
+static int __init fail_iopf_init(void)
+{
+	fail_iopf.verbose = 0;
+	fault_create_debugfs_attr("fail_iopf", NULL, &fail_iopf);
+	return 0;
+}
+late_initcall(fail_iopf_init);
 
 static bool iopf_should_fail(size_t size)
 {
@@ -535,10 +545,19 @@ static int iopf_queue_group(struct iopf_device_param *param,
 static int iopf_report(struct iopf_device_param *param,
 		       struct iommu_fault *fault)
 {
-	bool last = fault->prm.flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
+	u32 flags = fault->prm.flags;
+	bool last = flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
 	int ret;
 
-	if (last)
+	/*
+	 * A response that needs a PASID the request does not have would not
+	 * match the request in iommu_page_response(): the group would never
+	 * be answered.
+	 */
+	if (last && (flags & IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID) &&
+	    !(flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
+		ret = -EINVAL;
+	else if (last)
 		ret = iopf_queue_group(param, fault);
 	else
 		ret = iopf_keep_partial(param, fault);
@@ -567,7 +586,9 @@ static int iopf_report(struct iopf_device_param *param,
  * Context: Process context, with dev->iommu->lock held (as
  * iommu_report_device_fault() does).  May sleep to allocate memory.
  * Return: 0 when the request was accepted.  -EOPNOTSUPP when @fault is not
- * a page request; -ENODEV when the device is on no queue; -ENOSPC when the
+ * a page request; -ENODEV when the device is on no queue; -EINVAL for a
+ * last request flagged IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID without a
+ * valid PASID (its answer could not be matched); -ENOSPC when the
  * device already has the maximum of partial requests pending; -ENOMEM when
  * out of memory.  On error nothing of the request is kept and, for a last
  * request, the caller must answer the group.

@@ -152,13 +152,13 @@ static int iopf_dev_page_request(struct iopf_dev_burst *b)
 	}
 	b->dma->groups++;
 
-	if (!wait_for_completion_timeout(&w.done, IOPF_DEV_TIMEOUT) &&
-	    !iopf_dev_cancel_wait(grpid, &w)) {
+	if (!wait_for_completion_timeout(&w.done, IOPF_DEV_TIMEOUT)) {
 		/* Keep the group id: its answer may still come. */
-		return -ETIMEDOUT;
+		if (!iopf_dev_cancel_wait(grpid, &w))
+			return -ETIMEDOUT;
+		/* Answered since: the completion is about to be done. */
+		wait_for_completion(&w.done);
 	}
-	/* Answered (the completion is done or about to be). */
-	wait_for_completion(&w.done);
 	if (w.code != IOMMU_PAGE_RESP_SUCCESS) {
 		b->dma->invalid++;
 		ret = -EFAULT;

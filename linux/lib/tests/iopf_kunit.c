@@ -445,6 +445,28 @@ static void iopf_test_no_pasid(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
 }
 
+/*
+ * A last request that wants its PASID in the answer but has none: the
+ * answer could never match it in iommu_page_response(), so the request is
+ * refused and the driver answers.
+ */
+static void iopf_test_needs_pasid_without_pasid(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	KUNIT_EXPECT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_LAST |
+					       IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID,
+					       t->pasid, 16, IOPF_R,
+					       page_addr(t, 0)), -EINVAL);
+	flush_expect(test, t->mock, 0);
+	/* Nothing left pending in iommu.c: the same group id is usable. */
+	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 16, IOPF_R,
+					  page_addr(t, 0), true), 0);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 16, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+}
+
 static void iopf_test_pasid_flags(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
@@ -1271,6 +1293,7 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_grpid_limits),
 	KUNIT_CASE(iopf_test_no_pasid),
 	KUNIT_CASE(iopf_test_pasid_flags),
+	KUNIT_CASE(iopf_test_needs_pasid_without_pasid),
 	KUNIT_CASE(iopf_test_unbound_pasid),
 	KUNIT_CASE(iopf_test_bad_addresses),
 	KUNIT_CASE(iopf_test_unaligned),
