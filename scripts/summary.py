@@ -21,11 +21,20 @@ def main():
     table = [x.rstrip('\n') for x in open(sys.argv[2])]
     need_demo = '--demo' in sys.argv[3:]
 
-    suites = {}
+    # Suites have a plan line ('1..N') after their '# Subtest:' line;
+    # parameterised cases do not.  Their rows go to the current suite.
+    names = set()
+    for i, x in enumerate(log[:-1]):
+        m = re.match(r'\s*# Subtest: (\S+)', x)
+        if m and re.match(r'\s*1\.\.\d+', log[i + 1]):
+            names.add(m.group(1))
+    suites, cur = {}, ''
     for row in table:
         f = row.split()
         if len(f) >= 2 and f[-1] in ('PASS', 'FAIL', 'SKIP', 'CRASH'):
-            s = suites.setdefault(f[0].split('.')[0], {'PASS': 0, 'FAIL': 0, 'SKIP': 0,
+            if f[0].split('.')[0] in names or not cur:
+                cur = f[0].split('.')[0]
+            s = suites.setdefault(cur, {'PASS': 0, 'FAIL': 0, 'SKIP': 0,
                                          'CRASH': 0})
             s[f[-1]] += 1
     print('KUnit suites')

@@ -25,6 +25,7 @@
  * @groups: out: page request groups it sent
  * @invalid: out: groups answered INVALID
  * @pasid: out: the PASID of the caller's address space
+ * @reserved: must be 0
  *
  * The outputs are written back on success and on -EFAULT.
  */
