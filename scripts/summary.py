@@ -22,20 +22,27 @@ def main():
     need_demo = '--demo' in sys.argv[3:]
 
     # Suites have a plan line ('1..N') after their '# Subtest:' line;
-    # parameterised cases do not.  Their rows go to the current suite.
-    names = set()
+    # parameterised cases do not.  The rows of a parameterised case are
+    # named after the case: find its suite from the log.
+    names, case_suite, cur = set(), {}, ''
     for i, x in enumerate(log[:-1]):
         m = re.match(r'\s*# Subtest: (\S+)', x)
         if m and re.match(r'\s*1\.\.\d+', log[i + 1]):
             names.add(m.group(1))
-    suites, cur = {}, ''
+            cur = m.group(1)
+            continue
+        m = re.match(r'\s*(?:not )?ok \d+ (\S+)', x)
+        if m and m.group(1) not in names and cur:
+            case_suite.setdefault(m.group(1), cur)
+    suites = {}
     for row in table:
         f = row.split()
         if len(f) >= 2 and f[-1] in ('PASS', 'FAIL', 'SKIP', 'CRASH'):
-            if f[0].split('.')[0] in names or not cur:
-                cur = f[0].split('.')[0]
-            s = suites.setdefault(cur, {'PASS': 0, 'FAIL': 0, 'SKIP': 0,
-                                         'CRASH': 0})
+            p = f[0].split('.')[0]
+            s = suites.setdefault(p if p in names else
+                                  case_suite.get(p, p), {
+                                      'PASS': 0, 'FAIL': 0, 'SKIP': 0,
+                                      'CRASH': 0})
             s[f[-1]] += 1
     print('KUnit suites')
     for name, s in suites.items():

@@ -7,10 +7,10 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/kunit.sh" "$T" "$B/kunit-x86" "$B/torture.log" \
 	kunit.filter_glob=iopf_torture \
-	iopf_torture.seconds="${TORTURE_SECONDS:-60}" \
+	iopf_torture.seconds="${TORTURE_SECONDS:-60}" iopf_torture.rounds=2 \
 	iopf_torture.groups="${TORTURE_GROUPS:-100000}" > "$B/torture.table"
 rc=$?
-grep -E "iopf_torture: .*(s, |mmap)|torture: groups=|handler: requests=" \
+grep -E "iopf_torture_test: .*(s, |mmap)|round [0-9]+: groups|torture: groups=|handler: requests=" \
 	"$B/torture.log" | sed 's/^.*\(torture: \|handler: \|# \)/\1/'
 tail -1 "$B/torture.table"
 exit $rc

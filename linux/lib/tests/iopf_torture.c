@@ -29,10 +29,13 @@
  * splats: new taint flags (WARN, KASAN's bad page, oops) and lockdep
  * turning itself off during the run.
  *
- * Parameters (kernel command line): iopf_torture.seconds (run at least
- * this long, default 5), iopf_torture.groups (and until this many groups
- * were accepted, default 0), iopf_torture.max_seconds (but never longer,
- * default 600).
+ * Parameters (kernel command line): iopf_torture.rounds (the run is split
+ * in rounds, one KUnit case each, to stay within KUnit's 300 s per case;
+ * default 1), iopf_torture.seconds (each round runs at least this long,
+ * default 5), iopf_torture.groups (and until the rounds accepted this many
+ * groups in all, default 0), iopf_torture.max_seconds (but a round never
+ * runs longer, default and at most IOPF_TORTURE_MAX_SECONDS).  Each round
+ * prints its line; the last one prints the totals.
  */
 
 #include <kunit/test.h>
@@ -57,6 +60,8 @@
 #define IOPF_TORTURE_PAGES	64
 /* Every mm maps its pages at the same address: the PASID tells them apart. */
 #define IOPF_TORTURE_BASE	0x10000000UL
+#define IOPF_TORTURE_MAX_ROUNDS	16
+#define IOPF_TORTURE_MAX_SECONDS	240
 #define IOPF_TORTURE_SPLATS	(BIT(TAINT_WARN) | BIT(TAINT_BAD_PAGE) | \
 				 BIT(TAINT_DIE))
 
@@ -68,9 +73,31 @@ static unsigned long groups;
 module_param(groups, ulong, 0444);
 MODULE_PARM_DESC(groups, "Run until this many groups were accepted");
 
-static unsigned int max_seconds = 600;
+static unsigned int max_seconds = IOPF_TORTURE_MAX_SECONDS;
 module_param(max_seconds, uint, 0444);
-MODULE_PARM_DESC(max_seconds, "Never run longer than this");
+MODULE_PARM_DESC(max_seconds, "A round never runs longer than this");
+
+static unsigned int rounds = 1;
+module_param(rounds, uint, 0444);
+MODULE_PARM_DESC(rounds, "Number of rounds (KUnit cases)");
+
+/**
+ * struct iopf_torture_totals - the sums over the rounds so far
+ * @groups: groups accepted
+ * @answered: answers received
+ * @duplicates: answers beyond one per group
+ * @lost: groups not answered
+ * @leaks: objects the handler did not free
+ * @splats: WARN, KASAN, oops and lockdep reports
+ */
+static struct iopf_torture_totals {
+	u64 groups;
+	u64 answered;
+	u64 duplicates;
+	u64 lost;
+	s64 leaks;
+	u64 splats;
+} iopf_torture_totals;
 
 struct iopf_torture;
 
@@ -358,14 +385,22 @@ static int iopf_torture_start(struct iopf_torture *t,
 	return 0;
 }
 
+static unsigned int iopf_torture_rounds(void)
+{
+	return clamp_t(unsigned int, rounds, 1, IOPF_TORTURE_MAX_ROUNDS);
+}
+
 static bool iopf_torture_done(struct iopf_torture *t, unsigned long start)
 {
+	unsigned long limit = min_t(unsigned int, max_seconds,
+				    IOPF_TORTURE_MAX_SECONDS);
 	unsigned long elapsed = jiffies - start;
 
-	if (elapsed >= (unsigned long)max_seconds * HZ)
+	if (elapsed >= limit * HZ)
 		return true;
 	return elapsed >= (unsigned long)seconds * HZ &&
-	       atomic64_read(&t->accepted) >= groups;
+	       atomic64_read(&t->accepted) >=
+	       DIV_ROUND_UP(groups, iopf_torture_rounds());
 }
 
 static void iopf_torture_run(struct kunit *test, struct iopf_torture *t)
@@ -407,8 +442,35 @@ static unsigned long iopf_torture_lost(struct iopf_torture *t)
 	return lost;
 }
 
+/* Add the round's figures to the totals; print them after the last round. */
+static void iopf_torture_report(struct kunit *test, unsigned int round,
+				const struct iopf_torture_totals *r)
+{
+	struct iopf_torture_totals *tot = &iopf_torture_totals;
+
+	if (round == 1)
+		memset(tot, 0, sizeof(*tot));
+	tot->groups += r->groups;
+	tot->answered += r->answered;
+	tot->duplicates += r->duplicates;
+	tot->lost += r->lost;
+	tot->leaks += r->leaks;
+	tot->splats += r->splats;
+
+	kunit_info(test, "round %u: groups=%llu answered=%llu duplicates=%llu lost=%llu leaks=%lld splats=%llu\n",
+		   round, r->groups, r->answered, r->duplicates, r->lost,
+		   r->leaks, r->splats);
+	if (round < iopf_torture_rounds())
+		return;
+	kunit_info(test, "torture: groups=%llu answered=%llu duplicates=%llu lost=%llu leaks=%lld splats=%llu\n",
+		   tot->groups, tot->answered, tot->duplicates, tot->lost,
+		   tot->leaks, tot->splats);
+}
+
 static void iopf_torture_test(struct kunit *test)
 {
+	const unsigned int *round = test->param_value;
+	struct iopf_torture_totals r;
 	unsigned long taint = get_taint();
 	int locks = debug_locks;
 	struct iopf_queue_stats st;
@@ -461,9 +523,13 @@ static void iopf_torture_test(struct kunit *test)
 	splats = hweight_long((get_taint() & ~taint) & IOPF_TORTURE_SPLATS) +
 		 (locks && !debug_locks);
 
-	kunit_info(test, "torture: groups=%lld answered=%lld duplicates=%lld lost=%lu leaks=%lld splats=%u\n",
-		   atomic64_read(&t->accepted), atomic64_read(&t->answered),
-		   duplicates, lost, (s64)(st.allocs - st.frees), splats);
+	r.groups = atomic64_read(&t->accepted);
+	r.answered = atomic64_read(&t->answered);
+	r.duplicates = duplicates;
+	r.lost = lost;
+	r.leaks = st.allocs - st.frees;
+	r.splats = splats;
+	iopf_torture_report(test, *round, &r);
 	kunit_info(test, "handler: requests=%llu partial=%llu dropped=%llu discarded=%llu groups=%llu faults=%llu success=%llu invalid=%llu\n",
 		   st.requests, st.partial, st.dropped, st.discarded,
 		   st.groups, st.faults, st.success, st.invalid);
@@ -486,8 +552,24 @@ out_destroy:
 		iopf_mock_destroy(t->dev[i].mock);
 }
 
+static const unsigned int iopf_torture_round[IOPF_TORTURE_MAX_ROUNDS] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+};
+
+static const void *iopf_torture_gen_params(const void *prev, char *desc)
+{
+	const unsigned int *r = prev ? (const unsigned int *)prev + 1 :
+				iopf_torture_round;
+
+	if (r >= iopf_torture_round + IOPF_TORTURE_MAX_ROUNDS ||
+	    *r > iopf_torture_rounds())
+		return NULL;
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "round %u", *r);
+	return r;
+}
+
 static struct kunit_case iopf_torture_cases[] = {
-	KUNIT_CASE(iopf_torture_test),
+	KUNIT_CASE_PARAM(iopf_torture_test, iopf_torture_gen_params),
 	{}
 };
 
