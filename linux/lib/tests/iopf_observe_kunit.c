@@ -472,6 +472,7 @@ static struct kunit_suite iopf_observe_suite = {
 	.exit = iopf_obs_exit,
 	.test_cases = iopf_observe_cases,
 };
+
 kunit_test_suite(iopf_observe_suite);
 
 MODULE_LICENSE("GPL");

@@ -577,6 +577,7 @@ static struct kunit_suite iopf_torture_suite = {
 	.name = "iopf_torture",
 	.test_cases = iopf_torture_cases,
 };
+
 kunit_test_suite(iopf_torture_suite);
 
 MODULE_LICENSE("GPL");
