@@ -43,8 +43,8 @@ kunit_build() {
 }
 
 # kunit_run TREE BUILD_DIR [kunit.py run args]: build TREE's x86_64 KUnit
-# kernel if needed and boot it in QEMU with 2 CPUs.  An oops panics the
-# guest and ends QEMU at once.
+# kernel if needed and boot it in QEMU (-smp 2; the kernel is UP).  An
+# oops panics the guest and ends QEMU at once.
 kunit_run() {
 	local tree=$1 build=$2
 
@@ -59,7 +59,7 @@ kunit_run() {
 }
 
 # qemu_boot BUILD_DIR LOG TIMEOUT [INITRD [kernel args]]: boot the kernel
-# of BUILD_DIR as kunit.py does (2 CPUs, serial console), with INITRD as
+# of BUILD_DIR as kunit.py does (-smp 2, serial console), with INITRD as
 # its initramfs.  The KUnit suites run first, then /init of the
 # initramfs, which reboots (ending QEMU).  Without an initramfs the kernel
 # reboots after the suites.
