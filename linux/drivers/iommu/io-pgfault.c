@@ -830,28 +830,22 @@ EXPORT_SYMBOL_GPL(iopf_queue_remove_device);
 int iopf_queue_read_stats(struct iopf_queue *queue,
 			  struct iopf_queue_stats *stats)
 {
-	const struct iopf_queue_stats *pcpu;
+	/* Every member is a u64 counter: sum them as an array. */
+	const unsigned int n = sizeof(*stats) / sizeof(u64);
+	u64 *sum = (u64 *)stats;
+	const u64 *pcpu;
 	unsigned int i;
 	int cpu;
 
+	static_assert(sizeof(*stats) % sizeof(u64) == 0);
 	if (!queue || !stats)
 		return -EINVAL;
 
 	memset(stats, 0, sizeof(*stats));
 	for_each_possible_cpu(cpu) {
-		pcpu = per_cpu_ptr(queue->stats, cpu);
-		stats->requests += pcpu->requests;
-		stats->partial += pcpu->partial;
-		stats->dropped += pcpu->dropped;
-		stats->discarded += pcpu->discarded;
-		stats->groups += pcpu->groups;
-		stats->faults += pcpu->faults;
-		stats->success += pcpu->success;
-		stats->invalid += pcpu->invalid;
-		stats->allocs += pcpu->allocs;
-		stats->frees += pcpu->frees;
-		for (i = 0; i < IOPF_LATENCY_BUCKETS; i++)
-			stats->latency[i] += pcpu->latency[i];
+		pcpu = (const u64 *)per_cpu_ptr(queue->stats, cpu);
+		for (i = 0; i < n; i++)
+			sum[i] += pcpu[i];
 	}
 	return 0;
 }

@@ -898,9 +898,9 @@ static int report_fail_nth(struct iopf_test *t, unsigned int nth, u32 grpid,
 {
 	int ret;
 
-	current->fail_nth = nth;
+	iopf_mock_fail_nth(nth);
 	ret = iopf_report(t, t->mock, grpid, IOPF_W, addr, last);
-	current->fail_nth = 0;
+	iopf_mock_fail_nth(0);
 	return ret;
 }
 
@@ -955,19 +955,19 @@ static void iopf_test_alloc_failure(struct kunit *test)
 	expect_resp(test, t->mock, 2, 63, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
 
 	/* Queue and device set-up. */
-	current->fail_nth = 1;
+	iopf_mock_fail_nth(1);
 	q = iopf_queue_alloc("kunit-fail");
-	current->fail_nth = 0;
+	iopf_mock_fail_nth(0);
 	KUNIT_EXPECT_NULL(test, q);
 	iopf_queue_free(q);
 
 	mock2 = iopf_mock_create(iommu_queue_iopf);
 	KUNIT_ASSERT_NOT_NULL(test, mock2);
 	t->extra[0] = mock2;
-	current->fail_nth = 1;
+	iopf_mock_fail_nth(1);
 	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(t->queue, mock2->dev),
 			-ENOMEM);
-	current->fail_nth = 0;
+	iopf_mock_fail_nth(0);
 	KUNIT_EXPECT_EQ(test, iopf_report(t, mock2, 1, IOPF_W, page_addr(t, 9),
 					  true), -ENODEV);
 	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(t->queue, mock2->dev), 0);

@@ -151,6 +151,18 @@ out:
 	return ret;
 }
 
+/*
+ * Make the @nth fault-injected allocation of the current task fail from now
+ * on (the handler's allocations are such); 0 stops it.  A no-op without
+ * CONFIG_FAULT_INJECTION.
+ */
+void iopf_mock_fail_nth(unsigned int nth)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	current->fail_nth = nth;
+#endif
+}
+
 /* Map fresh anonymous memory in the current mm (an error value on failure). */
 unsigned long iopf_mock_mmap(unsigned long len, unsigned long prot,
 			     unsigned long flags)

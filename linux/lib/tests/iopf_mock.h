@@ -56,6 +56,7 @@ unsigned long iopf_mock_mmap(unsigned long len, unsigned long prot,
 bool iopf_mock_page_present(struct mm_struct *mm, unsigned long addr,
 			    bool write);
 struct mm_struct *iopf_mock_mm_create(void);
+void iopf_mock_fail_nth(unsigned int nth);
 void iopf_mock_mm_destroy(struct mm_struct *mm);
 
 #endif /* _LIB_TESTS_IOPF_MOCK_H */

@@ -413,13 +413,9 @@ static void iopf_obs_stats_dropped(struct kunit *test)
 
 	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
 		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
-#ifdef CONFIG_FAULT_INJECTION
-	current->fail_nth = 1;
-#endif
+	iopf_mock_fail_nth(1);
 	ret = obs_report(o, 20, IOPF_OBS_R, obs_page(o, 0), true);
-#ifdef CONFIG_FAULT_INJECTION
-	current->fail_nth = 0;
-#endif
+	iopf_mock_fail_nth(0);
 	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
 	obs_flush(test, o);
 	st = obs_stats(test, o);

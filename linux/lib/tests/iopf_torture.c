@@ -181,14 +181,6 @@ static u32 iopf_torture_perm(void)
 	       IOMMU_FAULT_PERM_READ | IOMMU_FAULT_PERM_WRITE;
 }
 
-/* Fail the @nth allocation of the handler from now on (0: none). */
-static void iopf_torture_fail_nth(unsigned int nth)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	current->fail_nth = nth;
-#endif
-}
-
 /* A free group id of reporter @id on @d, or -1 when all are in flight. */
 static int iopf_torture_grpid(struct iopf_torture_dev *d, unsigned int id)
 {
@@ -235,10 +227,10 @@ static void iopf_torture_group(struct iopf_torture *t, unsigned int id)
 	/* Booked before the report: the answer may come before it returns. */
 	atomic_inc(&d->outstanding[grpid]);
 	if (!get_random_u32_below(16))
-		iopf_torture_fail_nth(1 + get_random_u32_below(3));
+		iopf_mock_fail_nth(1 + get_random_u32_below(3));
 	ret = iopf_mock_report(d->mock, IOMMU_FAULT_PAGE_REQ, flags, pasid,
 			       grpid, iopf_torture_perm(), iopf_torture_addr());
-	iopf_torture_fail_nth(0);
+	iopf_mock_fail_nth(0);
 	if (ret) {
 		atomic_dec(&d->outstanding[grpid]);
 		atomic64_inc(&t->refused);
