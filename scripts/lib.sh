@@ -64,17 +64,28 @@ kunit_run() {
 # initramfs, which reboots (ending QEMU).  Without an initramfs the kernel
 # reboots after the suites.
 qemu_boot() {
-	local build=$1 log=$2 tmo=$3 initrd=${4:-} shutdown=reboot
+	local build=$1 log=$2 tmo=$3 initrd=${4:-} shutdown=reboot initrd_args=()
 
-	shift 4 2>/dev/null || shift $#
+	shift $(($# < 4 ? $# : 4))
 	if [ -n "$initrd" ]; then
+		initrd_args=(-initrd "$initrd")
 		shutdown=none
-		set -- -initrd "$initrd" -append "console=ttyS0 oops=panic panic=-1 kunit_shutdown=$shutdown $*"
-	else
-		set -- -append "console=ttyS0 oops=panic panic=-1 kunit_shutdown=$shutdown $*"
 	fi
 	timeout --foreground -k 10 "$tmo" qemu-system-x86_64 -nodefaults \
-		-m 1024 -kernel "$build/arch/x86/boot/bzImage" "$@" \
+		-m 1024 -kernel "$build/arch/x86/boot/bzImage" "${initrd_args[@]}" \
+		-append "console=ttyS0 oops=panic panic=-1 kunit_shutdown=$shutdown $*" \
 		-no-reboot -nographic -serial stdio -bios qboot.rom -smp 2 \
 		< /dev/null > "$log" 2>&1
+}
+
+# kunit_demo BUILD_DIR LOG [kernel args]: build the demo's initramfs, then
+# build the patched tree's KUnit kernel in BUILD_DIR and boot it: the
+# suites, then the demo (scripts/kunit.sh; its table goes to stdout).
+kunit_demo() {
+	local build=$1 log=$2
+
+	shift 2
+	"$ROOT/scripts/initramfs.sh" "$B/initramfs.cpio" || return 1
+	INITRD="$B/initramfs.cpio" "$ROOT/scripts/kunit.sh" "$T" "$build" \
+		"$log" "$@"
 }

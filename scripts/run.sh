@@ -8,9 +8,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 echo "Building the patched kernel and booting it in QEMU (this takes a while)..."
-"$ROOT/scripts/initramfs.sh" "$B/initramfs.cpio" || exit 1
-INITRD="$B/initramfs.cpio" "$ROOT/scripts/kunit.sh" "$T" "$B/kunit-x86" \
-	"$B/run.log" > "$B/run.table"
+kunit_demo "$B/kunit-x86" "$B/run.log" > "$B/run.table"
 rc=$?
 echo
 echo "Kernel:  $(grep -m1 -o 'Linux version [^ ]* ([^)]*)' "$B/run.log" ||

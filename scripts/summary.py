@@ -62,9 +62,9 @@ def main():
         print('\nDemo (user space, /dev/iopf-mock)')
         for d in demo:
             print('  ' + d)
-        m = re.match(r'(\d+) ok, (\d+) failed', demo[-2] if len(demo) > 1
-                     and demo[-1].startswith('exit status') else demo[-1])
-        ok = bool(m) and m.group(2) == '0'
+        ends = [m for m in (re.match(r'(\d+) ok, (\d+) failed$', d)
+                            for d in demo) if m]
+        ok = bool(ends) and ends[-1].group(2) == '0'
     elif need_demo:
         print('\nDemo: did not run (no "demo:" lines in %s)' % sys.argv[1])
     if need_demo and not ok:

@@ -20,10 +20,9 @@ export KUNIT_TIMEOUT=3600
 bad=0
 
 echo "test-debug: building the debug kernel (KASAN, lockdep, kmemleak...) if needed, booting it"
-"$ROOT/scripts/initramfs.sh" "$B/initramfs.cpio" || exit 1
-INITRD="$B/initramfs.cpio" "$ROOT/scripts/kunit.sh" "$T" "$BUILD" "$LOG" \
-	iopf_torture.groups="$TORTURE_GROUPS" iopf_torture.rounds=4 \
-	iopf_torture.seconds=10 > "$B/kunit-debug.table" || bad=1
+kunit_demo "$BUILD" "$LOG" iopf_torture.groups="$TORTURE_GROUPS" \
+	iopf_torture.rounds=4 iopf_torture.seconds=10 \
+	> "$B/kunit-debug.table" || bad=1
 grep -E ' (FAIL|CRASH)$' "$B/kunit-debug.table"
 python3 "$ROOT/scripts/summary.py" "$LOG" "$B/kunit-debug.table" --demo |
 	sed -n '/^KUnit/,/^Demo/p' | grep -v '^Demo' || bad=1

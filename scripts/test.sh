@@ -21,9 +21,7 @@ fail() { failures+=("$1"); echo "FAILED: $1"; }
 
 # 1. KUnit in QEMU, then the user-space demo ------------------------------
 step "KUnit: iopf suites, x86_64, QEMU; then the demo on /dev/iopf-mock"
-"$ROOT/scripts/initramfs.sh" "$B/initramfs.cpio" || fail "initramfs"
-INITRD="$B/initramfs.cpio" "$ROOT/scripts/kunit.sh" "$T" "$B/kunit-x86" \
-	"$B/kunit-x86.log" > "$B/kunit-x86.table"
+kunit_demo "$B/kunit-x86" "$B/kunit-x86.log" > "$B/kunit-x86.table"
 kunit_rc=$?
 cat "$B/kunit-x86.table"
 [ $kunit_rc -eq 0 ] || fail "kunit"
