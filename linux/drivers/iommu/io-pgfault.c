@@ -49,12 +49,23 @@
  * iommu.c's iommu_fault_param::lock nests inside dev_iommu::lock on the
  * report path, and is taken alone by iommu_page_response() in the worker.
  *
- * Lock order: iopf_queue::lock, then dev_iommu::lock.  The work item takes
- * neither: it only takes the mm's mmap_lock and whatever the IOMMU driver's
- * ->page_response() takes.  So a flush (which waits for work items) must not
- * hold dev_iommu::lock or iopf_queue::lock, and it does not: callers may
- * flush while the worker answers, and the driver may report from
- * ->page_response().
+ * Lock order: iopf_queue::lock, then dev_iommu::lock, then iommu.c's
+ * iommu_fault_param::lock.  The work item takes none of the first two: it
+ * takes the mm's mmap_lock, then iommu_fault_param::lock in
+ * iommu_page_response(), and under it whatever the IOMMU driver's
+ * ->page_response() takes.  So a flush or a removal (which wait for work
+ * items) must not hold dev_iommu::lock or iopf_queue::lock while waiting,
+ * and they do not.  The driver must not report from ->page_response(): it
+ * runs under iommu_fault_param::lock, which the report path takes inside
+ * dev_iommu::lock.
+ *
+ * The work item never drops the last mm_users reference itself
+ * (mmput_async()): the mm's exit would run the IOMMU driver's mmu_notifier
+ * ->release(), and SMMUv3 takes in it the sva_lock it holds around
+ * iopf_queue_remove_device().  Otherwise it reaches the driver only
+ * through ->page_response() and the mmu_notifier invalidation callbacks
+ * (a fault that breaks COW), so drivers may remove and flush under their
+ * own locks as long as those callbacks do not take them.
  *
  * Statistics and tracing
  * ----------------------
@@ -368,7 +379,13 @@ static enum iommu_page_response_code iopf_handle_faults(struct iopf_group *group
 			break;
 	}
 	mmap_read_unlock(mm);
-	mmput(mm);
+	/*
+	 * Never the last mm_users reference synchronously: exit_mmap() would
+	 * call the IOMMU driver's mmu_notifier ->release(), which takes the
+	 * driver lock (SMMUv3's sva_lock) that the driver may hold around
+	 * iopf_queue_remove_device(), while remove waits for this work.
+	 */
+	mmput_async(mm);
 
 	return ok ? IOMMU_PAGE_RESP_SUCCESS : IOMMU_PAGE_RESP_INVALID;
 }
@@ -893,7 +910,14 @@ static int iopf_latency_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(iopf_latency);
 
-/* iommu/iopf/ in debugfs, created by the first queue. */
+/*
+ * iommu/iopf/ in debugfs, created by the first queue.  The iommu/ directory
+ * belongs to drivers/iommu/iommu-debugfs.c when CONFIG_IOMMU_DEBUGFS is set
+ * (made at core_initcall, before any IOMMU driver allocates a queue);
+ * otherwise nobody else makes it and it is made here.  Without debugfs the
+ * result is an error pointer, which debugfs' functions accept as a parent
+ * and debugfs_remove_recursive() ignores: nothing else to check.
+ */
 static struct dentry *iopf_debugfs_root(void)
 {
 	static DEFINE_MUTEX(lock);
@@ -902,11 +926,11 @@ static struct dentry *iopf_debugfs_root(void)
 
 	mutex_lock(&lock);
 	if (!root) {
-		iommu = debugfs_lookup("iommu", NULL);
-		if (!iommu)
-			iommu = debugfs_create_dir("iommu", NULL);
-		else
-			dput(iommu);
+#ifdef CONFIG_IOMMU_DEBUGFS
+		iommu = iommu_debugfs_dir;
+#else
+		iommu = debugfs_create_dir("iommu", NULL);
+#endif
 		root = debugfs_create_dir("iopf", iommu);
 	}
 	mutex_unlock(&lock);

@@ -44,43 +44,6 @@
 #define IOPF_PRIV		IOMMU_FAULT_PERM_PRIV
 
 /* ---------------------------------------------------------------------- */
-/* Mock hooks                                                             */
-/* ---------------------------------------------------------------------- */
-
-/**
- * struct iopf_probe - lock probe run by the mock's ->page_response()
- * @go: completed by the test once a flush is under way
- * @ok: the probe could take dev->iommu->lock
- */
-struct iopf_probe {
-	struct completion go;
-	bool ok;
-};
-
-/*
- * As a driver that reports from its response path: check dev->iommu->lock
- * can be taken while the device is being flushed.
- */
-static void iopf_probe_lock(struct iopf_mock *mock,
-			    const struct iommu_page_response *msg)
-{
-	struct iopf_probe *probe = mock->priv;
-	unsigned long deadline;
-
-	wait_for_completion_timeout(&probe->go, IOPF_TEST_TIMEOUT);
-	msleep(50);	/* let the flush take whatever it takes */
-	deadline = jiffies + 2 * HZ;
-	while (time_before(jiffies, deadline)) {
-		if (mutex_trylock(&mock->iommu.lock)) {
-			mutex_unlock(&mock->iommu.lock);
-			probe->ok = true;
-			return;
-		}
-		usleep_range(10000, 20000);
-	}
-}
-
-/* ---------------------------------------------------------------------- */
 /* Fixture: an address space, a PASID, a queue and one device on it       */
 /* ---------------------------------------------------------------------- */
 
@@ -1013,37 +976,6 @@ static int iopf_flusher_fn(void *data)
 	return 0;
 }
 
-/*
- * The worker's ->page_response() takes dev->iommu->lock (a driver that
- * reports from its response path) while the device is being flushed: the
- * flush must not hold that lock while it waits (VT-d deadlock, 2021).
- */
-static void iopf_test_flush_lock_inversion(struct kunit *test)
-{
-	struct iopf_test *t = test->priv;
-	struct iopf_flusher f = { .dev = t->mock->dev };
-	struct iopf_probe probe = { };
-	struct task_struct *task;
-
-	init_completion(&f.done);
-	init_completion(&probe.go);
-	t->mock->priv = &probe;
-	t->mock->hook = iopf_probe_lock;
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 70, IOPF_W,
-					  page_addr(t, 0), true), 0);
-	task = kthread_run(iopf_flusher_fn, &f, "iopf-flusher");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
-	msleep(20);
-	complete(&probe.go);
-	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&f.done,
-							  IOPF_TEST_TIMEOUT),
-			0UL);
-	t->mock->hook = NULL;
-	KUNIT_EXPECT_EQ(test, f.ret, 0);
-	KUNIT_EXPECT_TRUE(test, probe.ok);
-	KUNIT_EXPECT_EQ(test, iopf_mock_count(t->mock), 1U);
-}
-
 struct iopf_reporter {
 	struct iopf_test *t;
 	struct iopf_mock *mock;
@@ -1318,7 +1250,6 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_partial_flood),
 	KUNIT_CASE(iopf_test_alloc_failure),
 	KUNIT_CASE(iopf_test_flush_answers),
-	KUNIT_CASE(iopf_test_flush_lock_inversion),
 	KUNIT_CASE(iopf_test_flush_does_not_block),
 	KUNIT_CASE(iopf_test_mm_exited),
 	KUNIT_CASE(iopf_test_devices_share_queue),

@@ -171,6 +171,125 @@ unsigned long iopf_mock_mmap(unsigned long len, unsigned long prot,
 		       0);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Modelled IOMMU drivers: their locks and call sequences                 */
+/* ---------------------------------------------------------------------- */
+
+/* As arm_smmu_mm_release(): the mm exits, under the driver's sva_lock. */
+static void iopf_mock_mm_release(struct mmu_notifier *mn,
+				 struct mm_struct *mm)
+{
+	struct iopf_mock_drv *drv = container_of(mn, struct iopf_mock_drv, mn);
+
+	mutex_lock(&drv->lock);
+	WRITE_ONCE(drv->released, true);
+	mutex_unlock(&drv->lock);
+	wake_up_all(&drv->wq);
+}
+
+static const struct mmu_notifier_ops iopf_mock_mn_ops = {
+	.release = iopf_mock_mm_release,
+};
+
+void iopf_mock_drv_init(struct iopf_mock_drv *drv)
+{
+	mutex_init(&drv->lock);
+	init_waitqueue_head(&drv->wq);
+	drv->mn.ops = &iopf_mock_mn_ops;
+}
+
+/*
+ * Bind @mm as an SVA driver does: an mmu_notifier on it (whose ->release()
+ * takes drv->lock) and a hold on the mm_struct, under drv->lock.  @mm must
+ * have users.
+ */
+int iopf_mock_drv_bind(struct iopf_mock_drv *drv, struct mm_struct *mm)
+{
+	int ret;
+
+	mutex_lock(&drv->lock);
+	ret = mmu_notifier_register(&drv->mn, mm);
+	if (!ret) {
+		mmgrab(mm);
+		drv->mm = mm;
+		drv->released = false;
+	}
+	mutex_unlock(&drv->lock);
+	return ret;
+}
+
+/* Unbind: the notifier goes (its ->release() is done after this). */
+void iopf_mock_drv_unbind(struct iopf_mock_drv *drv)
+{
+	struct mm_struct *mm = drv->mm;
+
+	if (!mm)
+		return;
+	drv->mm = NULL;
+	mmu_notifier_unregister(&drv->mn, mm);
+	mmdrop(mm);
+}
+
+/*
+ * Enable a device's faults as both drivers do (intel_iommu_enable_iopf(),
+ * arm_smmu_master_sva_enable_iopf() under sva_lock): add the device to the
+ * queue, then register the handler; on failure, remove it again.
+ */
+int iopf_mock_enable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
+			  struct iopf_queue *queue)
+{
+	int ret;
+
+	mutex_lock(&drv->lock);
+	ret = iopf_queue_add_device(queue, mock->dev);
+	if (!ret) {
+		ret = iommu_register_device_fault_handler(mock->dev,
+							  iommu_queue_iopf,
+							  mock->dev);
+		if (ret)
+			iopf_queue_remove_device(queue, mock->dev);
+	}
+	mutex_unlock(&drv->lock);
+	return ret;
+}
+
+/*
+ * Disable them as both drivers do (intel_iommu_disable_iopf(),
+ * arm_smmu_master_sva_disable_iopf() under sva_lock): unregister the
+ * handler, whose result the drivers ignore (-EBUSY while answers are
+ * pending), then remove the device from the queue.  Returns what remove
+ * returned.
+ */
+int iopf_mock_disable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
+			   struct iopf_queue *queue)
+{
+	int ret;
+
+	mutex_lock(&drv->lock);
+	iommu_unregister_device_fault_handler(mock->dev);
+	ret = iopf_queue_remove_device(queue, mock->dev);
+	mutex_unlock(&drv->lock);
+	return ret;
+}
+
+/*
+ * A kthread running @fn(@data) on @cpu when it is online (so that a race
+ * runs in parallel on an SMP kernel), anywhere otherwise.
+ */
+struct task_struct *iopf_mock_run_on(int cpu, int (*fn)(void *data),
+				     void *data, const char *name)
+{
+	struct task_struct *task;
+
+	task = kthread_create(fn, data, "%s", name);
+	if (IS_ERR(task))
+		return task;
+	if (cpu < nr_cpu_ids && cpu_online(cpu))
+		kthread_bind(task, cpu);
+	wake_up_process(task);
+	return task;
+}
+
 void iopf_mock_destroy(struct iopf_mock *mock)
 {
 	if (!mock)
@@ -181,7 +300,10 @@ void iopf_mock_destroy(struct iopf_mock *mock)
 	kfree(mock);
 }
 
-/* A mock device whose faults go to @handler (cookie: the device). */
+/*
+ * A mock device whose faults go to @handler (cookie: the device); with a
+ * NULL @handler, none is registered (iopf_mock_enable_iopf() does it).
+ */
 struct iopf_mock *iopf_mock_create(iommu_dev_fault_handler_t handler)
 {
 	static atomic_t id = ATOMIC_INIT(0);
@@ -204,7 +326,8 @@ struct iopf_mock *iopf_mock_create(iommu_dev_fault_handler_t handler)
 	init_waitqueue_head(&mock->answered);
 	mock->dev->iommu = &mock->iommu;
 
-	if (iommu_register_device_fault_handler(mock->dev, handler, mock->dev))
+	if (handler &&
+	    iommu_register_device_fault_handler(mock->dev, handler, mock->dev))
 		goto err_unregister;
 	return mock;
 

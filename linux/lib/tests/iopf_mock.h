@@ -7,6 +7,8 @@
 
 #include <linux/iommu.h>
 #include <linux/mm_types.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 
@@ -40,6 +42,35 @@ struct iopf_mock {
 	unsigned int nr_resp;
 	wait_queue_head_t answered;
 };
+
+/**
+ * struct iopf_mock_drv - the locks of a modelled IOMMU driver
+ * @lock: the driver's mutex: SMMUv3's sva_lock (held around enabling and
+ *        disabling a device's faults, and taken by the mmu_notifier
+ *        ->release() of every bound mm), VT-d's pasid_mutex
+ * @mn: the notifier on the bound mm; ->release() takes @lock, as
+ *      arm_smmu_mm_release() does
+ * @mm: the bound mm, held with mmgrab() while bound
+ * @released: ->release() ran (the mm exited)
+ * @wq: woken when @released is set
+ */
+struct iopf_mock_drv {
+	struct mutex lock;
+	struct mmu_notifier mn;
+	struct mm_struct *mm;
+	bool released;
+	wait_queue_head_t wq;
+};
+
+void iopf_mock_drv_init(struct iopf_mock_drv *drv);
+int iopf_mock_drv_bind(struct iopf_mock_drv *drv, struct mm_struct *mm);
+void iopf_mock_drv_unbind(struct iopf_mock_drv *drv);
+int iopf_mock_enable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
+			  struct iopf_queue *queue);
+int iopf_mock_disable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
+			   struct iopf_queue *queue);
+struct task_struct *iopf_mock_run_on(int cpu, int (*fn)(void *data),
+				     void *data, const char *name);
 
 struct iopf_mock *iopf_mock_create(iommu_dev_fault_handler_t handler);
 void iopf_mock_destroy(struct iopf_mock *mock);
