@@ -3,7 +3,7 @@
 # Run as root on Debian 12; a no-op when everything is there.
 set -euo pipefail
 
-PKGS="linux-source-6.1 qemu-system-x86 qemu-system-data gcc make flex bison
+PKGS="linux-source-6.1 qemu-system-x86 qemu-system-arm qemu-system-data gcc make flex bison
 libelf-dev libssl-dev bc cpio kmod rsync xz-utils sparse gcc-aarch64-linux-gnu
 python3 python3-sphinx libc6-dev linux-libc-dev python3-sphinx-rtd-theme ccache git perl busybox-static
 gnuplot-nox graphviz"

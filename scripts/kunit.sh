@@ -1,7 +1,7 @@
 #!/bin/bash
-# Build a tree's KUnit kernel for x86_64 (with the boot-time benchmark built
-# in, not run), boot it in QEMU (-smp 2; the kernel is UP: kunit's
-# x86_64 configuration has no SMP) and run the iopf suites.
+# Build a tree's KUnit kernel (x86_64, or arm64 with KUNIT_ARCH=arm64; SMP,
+# with the boot-time benchmark built in, not run), boot it in QEMU with 2
+# CPUs and run the iopf suites.
 # Usage: kunit.sh TREE BUILD_DIR LOG [kernel args]
 # With INITRD=FILE, the kernel then runs FILE's /init (the demo) before it
 # reboots.  An oops panics the guest and ends QEMU at once.  With

@@ -17,13 +17,39 @@ if command -v ccache >/dev/null; then
 fi
 CC="${CCACHE}gcc"
 
-# The KUnit kernel's configuration: lib/tests/.kunitconfig, with the
+# The architecture of the KUnit kernel: x86_64 (VT-d) or arm64 (SMMUv3).
+KUNIT_ARCH=${KUNIT_ARCH:-x86_64}
+case $KUNIT_ARCH in
+arm64)	CROSS=aarch64-linux-gnu-; CC="${CCACHE}${CROSS}gcc" ;;
+*)	CROSS="" ;;
+esac
+
+# arm64 has no VT-d: its kunitconfig is lib/tests/.kunitconfig without the
+# Intel options, with the SMMUv3 SVA driver instead (as the kernel's own
+# kunit.py --arch=arm64 would need).
+arm64_kunitconfig() {
+	mkdir -p "$B"
+	{
+		grep -v -e '^CONFIG_INTEL_IOMMU' "$T/lib/tests/.kunitconfig"
+		echo CONFIG_ARM_SMMU_V3=y
+		echo CONFIG_ARM_SMMU_V3_SVA=y
+	} > "$B/arm64.kunitconfig"
+	echo "$B/arm64.kunitconfig"
+}
+
+# The KUnit kernel's configuration: lib/tests/.kunitconfig (SMP), with the
 # boot-time benchmark built in (not run unless asked), plus $KCONFIG_ADD
-# (kunit.py --kconfig_add options, for make test-debug).
+# (kunit.py --kconfig_add options: make test-debug, make test-kcsan, the
+# debugfs-off kernel).
 kunit_opts() {
 	local build=$1 o
 
-	echo --arch=x86_64 --kunitconfig=lib/tests/.kunitconfig
+	if [ "$KUNIT_ARCH" = arm64 ]; then
+		echo --arch=arm64 --cross_compile="$CROSS"
+		echo --kunitconfig="$(arm64_kunitconfig)"
+	else
+		echo --arch=x86_64 --kunitconfig=lib/tests/.kunitconfig
+	fi
 	echo --build_dir="$build" --jobs="$(nproc)"
 	echo --kconfig_add=CONFIG_IOPF_BENCH=y
 	for o in ${KCONFIG_ADD:-}; do
@@ -42,9 +68,9 @@ kunit_build() {
 		$(kunit_opts "$build") --make_options "CC=$CC")
 }
 
-# kunit_run TREE BUILD_DIR [kunit.py run args]: build TREE's x86_64 KUnit
-# kernel if needed and boot it in QEMU (-smp 2; the kernel is UP).  An
-# oops panics the guest and ends QEMU at once.
+# kunit_run TREE BUILD_DIR [kunit.py run args]: build TREE's KUnit kernel
+# if needed and boot it in QEMU (-smp 2, an SMP kernel).  An oops panics
+# the guest and ends QEMU at once.
 kunit_run() {
 	local tree=$1 build=$2
 
@@ -59,23 +85,33 @@ kunit_run() {
 }
 
 # qemu_boot BUILD_DIR LOG TIMEOUT [INITRD [kernel args]]: boot the kernel
-# of BUILD_DIR as kunit.py does (-smp 2, serial console), with INITRD as
+# of BUILD_DIR as kunit.py does (2 CPUs, serial console), with INITRD as
 # its initramfs.  The KUnit suites run first, then /init of the
 # initramfs, which reboots (ending QEMU).  Without an initramfs the kernel
-# reboots after the suites.
+# reboots after the suites.  KUNIT_ARCH=arm64: QEMU virt, cortex-a57, as
+# kunit.py's arm64 configuration.
 qemu_boot() {
 	local build=$1 log=$2 tmo=$3 initrd=${4:-} shutdown=reboot initrd_args=()
+	local qemu
 
 	shift $(($# < 4 ? $# : 4))
 	if [ -n "$initrd" ]; then
 		initrd_args=(-initrd "$initrd")
 		shutdown=none
 	fi
-	timeout --foreground -k 10 "$tmo" qemu-system-x86_64 -nodefaults \
-		-m 1024 -kernel "$build/arch/x86/boot/bzImage" "${initrd_args[@]}" \
-		-append "console=ttyS0 oops=panic panic=-1 kunit_shutdown=$shutdown $*" \
-		-no-reboot -nographic -serial stdio -bios qboot.rom -smp 2 \
-		< /dev/null > "$log" 2>&1
+	if [ "$KUNIT_ARCH" = arm64 ]; then
+		qemu=(qemu-system-aarch64 -machine virt -cpu cortex-a57
+		      -kernel "$build/arch/arm64/boot/Image.gz")
+		set -- console=ttyAMA0 "$@"
+	else
+		qemu=(qemu-system-x86_64 -bios qboot.rom
+		      -kernel "$build/arch/x86/boot/bzImage")
+		set -- console=ttyS0 "$@"
+	fi
+	timeout --foreground -k 10 "$tmo" "${qemu[@]}" -nodefaults -smp 2 \
+		-m 1024 "${initrd_args[@]}" \
+		-append "$* oops=panic panic=-1 kunit_shutdown=$shutdown" \
+		-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1
 }
 
 # kunit_demo BUILD_DIR LOG [kernel args]: build the demo's initramfs, then

@@ -151,6 +151,9 @@ static int iopf_obs_init(struct kunit *test)
 	if (iopf_queue_add_device(o->queue, o->mock->dev))
 		return -ENOMEM;
 
+	/* Without tracepoints, the trace cases skip; the counters remain. */
+	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
+		return 0;
 	if (register_trace_iopf_report(iopf_obs_report, o))
 		return -EINVAL;
 	if (register_trace_iopf_fault(iopf_obs_fault, o))
@@ -172,10 +175,12 @@ static void iopf_obs_exit(struct kunit *test)
 
 	if (!o)
 		return;
-	unregister_trace_iopf_response(iopf_obs_response, o);
-	unregister_trace_iopf_fault(iopf_obs_fault, o);
-	unregister_trace_iopf_report(iopf_obs_report, o);
-	tracepoint_synchronize_unregister();
+	if (IS_ENABLED(CONFIG_TRACEPOINTS)) {
+		unregister_trace_iopf_response(iopf_obs_response, o);
+		unregister_trace_iopf_fault(iopf_obs_fault, o);
+		unregister_trace_iopf_report(iopf_obs_report, o);
+		tracepoint_synchronize_unregister();
+	}
 
 	iopf_queue_free(o->queue);
 	iopf_mock_destroy(o->mock);
@@ -226,12 +231,20 @@ static u64 obs_latency_total(struct iopf_queue_stats *st)
 /* Tracepoints                                                            */
 /* ---------------------------------------------------------------------- */
 
+/* The trace cases need tracepoints (CONFIG_TRACING): skip without. */
+static void iopf_obs_need_tracepoints(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
+		kunit_skip(test, "needs CONFIG_TRACEPOINTS");
+}
+
 /* iopf_report: one event per request, with the request and the result. */
 static void iopf_obs_trace_report(struct kunit *test)
 {
 	struct iopf_obs *o = test->priv;
 	struct iopf_obs_event *e = o->report;
 
+	iopf_obs_need_tracepoints(test);
 	KUNIT_ASSERT_EQ(test, obs_report(o, 7, IOPF_OBS_R, obs_page(o, 1) + 8,
 					 false), 0);
 	KUNIT_ASSERT_EQ(test, obs_report(o, 7, IOPF_OBS_R | IOPF_OBS_W,
@@ -269,6 +282,7 @@ static void iopf_obs_trace_fault(struct kunit *test)
 	struct iopf_obs *o = test->priv;
 	struct iopf_obs_event *e = o->fault;
 
+	iopf_obs_need_tracepoints(test);
 	obs_report(o, 3, IOPF_OBS_R, obs_page(o, 0), false);
 	obs_report(o, 3, IOPF_OBS_W, obs_page(o, 0) + 64, false);
 	obs_report(o, 3, IOPF_OBS_R, obs_page(o, IOPF_OBS_PAGES), false);
@@ -291,6 +305,7 @@ static void iopf_obs_trace_fault_perm(struct kunit *test)
 	struct iopf_obs *o = test->priv;
 	unsigned long ro;
 
+	iopf_obs_need_tracepoints(test);
 	ro = iopf_mock_mmap(PAGE_SIZE, PROT_READ, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(ro));
 	KUNIT_ASSERT_EQ(test, obs_report(o, 4, IOPF_OBS_W, ro, true), 0);
@@ -307,6 +322,7 @@ static void iopf_obs_trace_response(struct kunit *test)
 	struct iopf_obs *o = test->priv;
 	struct iopf_obs_event *e = o->response;
 
+	iopf_obs_need_tracepoints(test);
 	obs_report(o, 5, IOPF_OBS_R, obs_page(o, 0), false);
 	obs_report(o, 5, IOPF_OBS_R, obs_page(o, 1), false);
 	KUNIT_ASSERT_EQ(test, obs_report(o, 5, IOPF_OBS_W, obs_page(o, 2),

@@ -11,8 +11,15 @@
  *  - mapper threads own the address spaces: they unmap and remap the pages
  *    being faulted, read-only or writable, and now and then replace their
  *    whole mm (the old one exits with faults queued, its PASID goes away);
- *  - a manager thread removes and adds back devices, flushes them and
- *    discards the partial requests of the queue.
+ *  - manager threads, one per operation and all at once: one removes and
+ *    adds back devices, one flushes them, one discards the partial
+ *    requests of the queue, one unregisters and registers again their
+ *    fault handler (as VT-d and SMMUv3 do when they disable a device), and
+ *    one allocates a queue of its own, reports groups for a spare device
+ *    on it and frees the queue with the groups still queued.
+ *
+ * Every thread is bound to a CPU, round robin, so that on an SMP kernel
+ * the reporters, the workers and the managers run in parallel.
  *
  * The mock IOMMU's ->page_response() hook counts the answers per device
  * and group id; a reporter reuses a group id only once its group has been
@@ -52,7 +59,9 @@
 #include "../../drivers/iommu/iommu-sva-lib.h"
 #include "iopf_mock.h"
 
-#define IOPF_TORTURE_DEVS	4
+#define IOPF_TORTURE_DEVS	4	/* on the shared queue */
+#define IOPF_TORTURE_SPARE	IOPF_TORTURE_DEVS	/* on the freed queues */
+#define IOPF_TORTURE_MANAGERS	5
 #define IOPF_TORTURE_MMS	2
 #define IOPF_TORTURE_REPORTERS	3
 #define IOPF_TORTURE_GRPIDS	512	/* PRI group ids have 9 bits */
@@ -105,7 +114,7 @@ struct iopf_torture;
  * struct iopf_torture_dev - a mock device and its answer book
  * @t: the run
  * @mock: the device
- * @on_queue: the device is on the queue (manager thread only)
+ * @on_queue: the device is on the queue (the remover thread only)
  * @outstanding: per group id, accepted groups minus answers: 0 or 1
  */
 struct iopf_torture_dev {
@@ -127,10 +136,13 @@ struct iopf_torture_dev {
  * @mm_swaps: address spaces replaced while their faults were queued
  * @remaps: unmaps and remaps of faulted pages
  * @removals: devices removed from the queue and added back
+ * @unregs: fault handlers unregistered and registered again
+ * @queue_frees: queues freed with groups queued
+ * @spare_accepted: groups accepted on those queues (in @accepted too)
  */
 struct iopf_torture {
 	struct iopf_queue *queue;
-	struct iopf_torture_dev dev[IOPF_TORTURE_DEVS];
+	struct iopf_torture_dev dev[IOPF_TORTURE_DEVS + 1];
 	u32 pasid[IOPF_TORTURE_MMS];
 	atomic64_t accepted;
 	atomic64_t refused;
@@ -139,16 +151,22 @@ struct iopf_torture {
 	atomic64_t mm_swaps;
 	atomic64_t remaps;
 	atomic64_t removals;
+	atomic64_t unregs;
+	atomic64_t queue_frees;
+	atomic64_t spare_accepted;
 };
 
 /**
  * struct iopf_torture_thread - a thread of the run
  * @t: the run
- * @id: reporter index (group id range) or mapper index (mm slot)
+ * @test: the case
+ * @id: reporter index (group id range), mapper index (mm slot) or manager
+ *      index (its operation)
  * @task: the kthread
  */
 struct iopf_torture_thread {
 	struct iopf_torture *t;
+	struct kunit *test;
 	unsigned int id;
 	struct task_struct *task;
 };
@@ -196,20 +214,22 @@ static int iopf_torture_grpid(struct iopf_torture_dev *d, unsigned int id)
 	return -1;
 }
 
-/* Send one group: 0-3 partial requests, then (nearly always) the last. */
-static void iopf_torture_group(struct iopf_torture *t, unsigned int id)
+/*
+ * Send one group for @d: 0-3 partial requests, then (nearly always) the
+ * last.  Return true when the last request was accepted.
+ */
+static bool iopf_torture_group(struct iopf_torture *t,
+			       struct iopf_torture_dev *d, unsigned int id)
 {
 	u32 flags = IOMMU_FAULT_PAGE_REQUEST_PASID_VALID |
 		    IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID;
-	struct iopf_torture_dev *d;
 	unsigned int i, nr_partial;
 	u32 pasid;
 	int grpid, ret;
 
-	d = &t->dev[get_random_u32_below(IOPF_TORTURE_DEVS)];
 	grpid = iopf_torture_grpid(d, id);
 	if (grpid < 0)
-		return;
+		return false;
 	pasid = READ_ONCE(t->pasid[get_random_u32_below(IOPF_TORTURE_MMS)]);
 	if (!get_random_u32_below(32))
 		flags = 0;
@@ -221,7 +241,7 @@ static void iopf_torture_group(struct iopf_torture *t, unsigned int id)
 				 iopf_torture_addr());
 	/* Left for discard and removal to free. */
 	if (!get_random_u32_below(64))
-		return;
+		return false;
 
 	flags |= IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
 	/* Booked before the report: the answer may come before it returns. */
@@ -234,17 +254,20 @@ static void iopf_torture_group(struct iopf_torture *t, unsigned int id)
 	if (ret) {
 		atomic_dec(&d->outstanding[grpid]);
 		atomic64_inc(&t->refused);
-	} else {
-		atomic64_inc(&t->accepted);
+		return false;
 	}
+	atomic64_inc(&t->accepted);
+	return true;
 }
 
 static int iopf_torture_reporter(void *data)
 {
 	struct iopf_torture_thread *th = data;
+	struct iopf_torture *t = th->t;
 
 	while (!kthread_should_stop()) {
-		iopf_torture_group(th->t, th->id);
+		iopf_torture_group(t, &t->dev[get_random_u32_below(IOPF_TORTURE_DEVS)],
+				   th->id);
 		cond_resched();
 	}
 	return 0;
@@ -316,6 +339,67 @@ static int iopf_torture_mapper(void *data)
 	return 0;
 }
 
+/* Remove a device from the queue and add it back. */
+static void iopf_torture_remove(struct iopf_torture *t,
+				struct iopf_torture_dev *d)
+{
+	if (d->on_queue) {
+		WARN_ON(iopf_queue_remove_device(t->queue, d->mock->dev));
+		d->on_queue = false;
+		atomic64_inc(&t->removals);
+		usleep_range(200, 1000);
+	}
+	if (!iopf_queue_add_device(t->queue, d->mock->dev))
+		d->on_queue = true;
+}
+
+/* Unregister a device's fault handler (when nothing is pending) and back. */
+static void iopf_torture_unregister(struct iopf_torture *t,
+				    struct iopf_torture_dev *d)
+{
+	struct device *dev = d->mock->dev;
+
+	if (iommu_unregister_device_fault_handler(dev))
+		return;		/* -EBUSY: answers pending */
+	atomic64_inc(&t->unregs);
+	usleep_range(100, 500);
+	WARN_ON(iommu_register_device_fault_handler(dev, iommu_queue_iopf,
+						    dev));
+}
+
+/*
+ * Allocate a queue, put the spare device on it, report a few groups and
+ * free the queue while they are queued: each accepted group must have
+ * been answered when iopf_queue_free() returns.
+ */
+static void iopf_torture_free_queue(struct iopf_torture *t,
+				    struct kunit *test)
+{
+	struct iopf_torture_dev *d = &t->dev[IOPF_TORTURE_SPARE];
+	struct iopf_queue *queue;
+	unsigned int i, n;
+	int g;
+
+	queue = iopf_queue_alloc("torture-spare");
+	if (!queue)
+		return;
+	if (iopf_queue_add_device(queue, d->mock->dev)) {
+		iopf_queue_free(queue);
+		return;
+	}
+	n = 1 + get_random_u32_below(8);
+	for (i = 0; i < n; i++)
+		if (iopf_torture_group(t, d, 0))	/* the device is ours */
+			atomic64_inc(&t->spare_accepted);
+	iopf_queue_free(queue);
+	atomic64_inc(&t->queue_frees);
+	for (g = 0; g < IOPF_TORTURE_GRPIDS; g++)
+		if (atomic_read(&d->outstanding[g]))
+			KUNIT_FAIL(test, "group %d unanswered after iopf_queue_free()",
+				   g);
+}
+
+/* Manager @id does one operation, over and over, on random devices. */
 static int iopf_torture_manager(void *data)
 {
 	struct iopf_torture_thread *th = data;
@@ -324,26 +408,22 @@ static int iopf_torture_manager(void *data)
 
 	while (!kthread_should_stop()) {
 		d = &t->dev[get_random_u32_below(IOPF_TORTURE_DEVS)];
-		switch (get_random_u32_below(4)) {
+		switch (th->id) {
 		case 0:
-			if (d->on_queue) {
-				WARN_ON(iopf_queue_remove_device(t->queue,
-								 d->mock->dev));
-				d->on_queue = false;
-				atomic64_inc(&t->removals);
-				usleep_range(200, 1000);
-			}
-			if (!iopf_queue_add_device(t->queue, d->mock->dev))
-				d->on_queue = true;
+			iopf_torture_remove(t, d);
 			break;
 		case 1:
-			WARN_ON(iopf_queue_flush_dev(d->mock->dev) &&
-				d->on_queue);
+			/* -ENODEV only while the remover has it off. */
+			iopf_queue_flush_dev(d->mock->dev);
 			break;
 		case 2:
 			WARN_ON(iopf_queue_discard_partial(t->queue));
 			break;
+		case 3:
+			iopf_torture_unregister(t, d);
+			break;
 		default:
+			iopf_torture_free_queue(t, th->test);
 			break;
 		}
 		usleep_range(1000, 3000);
@@ -361,18 +441,27 @@ static void iopf_torture_stop(struct iopf_torture_thread *th, unsigned int n)
 	}
 }
 
-static int iopf_torture_start(struct iopf_torture *t,
+/* Start @n threads running @fn, bound to the online CPUs round robin. */
+static int iopf_torture_start(struct kunit *test, struct iopf_torture *t,
 			      struct iopf_torture_thread *th, unsigned int n,
 			      int (*fn)(void *data), const char *name)
 {
+	static unsigned int next_cpu;
 	unsigned int i;
+	int cpu;
 
 	for (i = 0; i < n; i++) {
 		th[i].t = t;
+		th[i].test = test;
 		th[i].id = i;
-		th[i].task = kthread_run(fn, &th[i], "iopf-%s/%u", name, i);
+		th[i].task = kthread_create(fn, &th[i], "iopf-%s/%u", name, i);
 		if (IS_ERR(th[i].task))
 			return PTR_ERR(th[i].task);
+		cpu = cpumask_nth(next_cpu++ % num_online_cpus(),
+				  cpu_online_mask);
+		if (cpu < nr_cpu_ids)
+			kthread_bind(th[i].task, cpu);
+		wake_up_process(th[i].task);
 	}
 	return 0;
 }
@@ -399,26 +488,30 @@ static void iopf_torture_run(struct kunit *test, struct iopf_torture *t)
 {
 	struct iopf_torture_thread rep[IOPF_TORTURE_REPORTERS] = { };
 	struct iopf_torture_thread map[IOPF_TORTURE_MMS] = { };
-	struct iopf_torture_thread mgr[1] = { };
+	struct iopf_torture_thread mgr[IOPF_TORTURE_MANAGERS] = { };
 	unsigned long start = jiffies;
 
 	/* Mappers first: reporters start with PASIDs to fault on. */
-	if (iopf_torture_start(t, map, IOPF_TORTURE_MMS, iopf_torture_mapper,
-			       "map") ||
-	    iopf_torture_start(t, rep, IOPF_TORTURE_REPORTERS,
+	if (iopf_torture_start(test, t, map, IOPF_TORTURE_MMS,
+			       iopf_torture_mapper, "map") ||
+	    iopf_torture_start(test, t, rep, IOPF_TORTURE_REPORTERS,
 			       iopf_torture_reporter, "report") ||
-	    iopf_torture_start(t, mgr, 1, iopf_torture_manager, "manage"))
+	    iopf_torture_start(test, t, mgr, IOPF_TORTURE_MANAGERS,
+			       iopf_torture_manager, "manage"))
 		KUNIT_FAIL(test, "cannot start the threads");
 	else
 		while (!iopf_torture_done(t, start))
 			msleep(100);
 
-	iopf_torture_stop(mgr, 1);
+	iopf_torture_stop(mgr, IOPF_TORTURE_MANAGERS);
 	iopf_torture_stop(rep, IOPF_TORTURE_REPORTERS);
 	iopf_torture_stop(map, IOPF_TORTURE_MMS);
-	kunit_info(test, "%lu s, %lld mm swaps, %lld remaps, %lld removals, %lld last requests refused\n",
-		   (jiffies - start) / HZ, atomic64_read(&t->mm_swaps),
-		   atomic64_read(&t->remaps), atomic64_read(&t->removals),
+	kunit_info(test, "%lu s on %u CPUs, %lld mm swaps, %lld remaps, %lld removals, %lld unregisters, %lld queues freed (%lld groups), %lld last requests refused\n",
+		   (jiffies - start) / HZ, num_online_cpus(),
+		   atomic64_read(&t->mm_swaps), atomic64_read(&t->remaps),
+		   atomic64_read(&t->removals), atomic64_read(&t->unregs),
+		   atomic64_read(&t->queue_frees),
+		   atomic64_read(&t->spare_accepted),
 		   atomic64_read(&t->refused));
 }
 
@@ -428,7 +521,7 @@ static unsigned long iopf_torture_lost(struct iopf_torture *t)
 	unsigned long lost = 0;
 	unsigned int i, g;
 
-	for (i = 0; i < IOPF_TORTURE_DEVS; i++)
+	for (i = 0; i <= IOPF_TORTURE_SPARE; i++)
 		for (g = 0; g < IOPF_TORTURE_GRPIDS; g++)
 			lost += max(atomic_read(&t->dev[i].outstanding[g]), 0);
 	return lost;
@@ -467,7 +560,7 @@ static void iopf_torture_test(struct kunit *test)
 	int locks = debug_locks;
 	struct iopf_queue_stats st;
 	struct iopf_torture *t;
-	long long duplicates;
+	long long duplicates, main_accepted;
 	unsigned long lost;
 	unsigned int splats;
 	int i;
@@ -476,7 +569,7 @@ static void iopf_torture_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	t->queue = iopf_queue_alloc("torture");
 	KUNIT_ASSERT_NOT_NULL(test, t->queue);
-	for (i = 0; i < IOPF_TORTURE_DEVS; i++) {
+	for (i = 0; i <= IOPF_TORTURE_SPARE; i++) {
 		t->dev[i].t = t;
 		t->dev[i].mock = iopf_mock_create(iommu_queue_iopf);
 		if (!t->dev[i].mock) {
@@ -485,6 +578,8 @@ static void iopf_torture_test(struct kunit *test)
 		}
 		t->dev[i].mock->priv = &t->dev[i];
 		t->dev[i].mock->hook = iopf_torture_answer;
+		if (i == IOPF_TORTURE_SPARE)
+			break;
 		if (iopf_queue_add_device(t->queue, t->dev[i].mock->dev)) {
 			KUNIT_FAIL(test, "cannot add mock device %d", i);
 			goto out_destroy;
@@ -509,9 +604,10 @@ static void iopf_torture_test(struct kunit *test)
 	lost = iopf_torture_lost(t);
 	duplicates = atomic64_read(&t->duplicates);
 	/* Answers the handler sent beyond one per accepted group. */
-	if (st.success + st.invalid > atomic64_read(&t->accepted))
-		duplicates += st.success + st.invalid -
-			      atomic64_read(&t->accepted);
+	main_accepted = atomic64_read(&t->accepted) -
+			atomic64_read(&t->spare_accepted);
+	if (st.success + st.invalid > main_accepted)
+		duplicates += st.success + st.invalid - main_accepted;
 	splats = hweight_long((get_taint() & ~taint) & IOPF_TORTURE_SPLATS) +
 		 (locks && !debug_locks);
 
@@ -529,7 +625,7 @@ static void iopf_torture_test(struct kunit *test)
 	KUNIT_EXPECT_GT(test, atomic64_read(&t->accepted), 0LL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&t->answered),
 			atomic64_read(&t->accepted));
-	KUNIT_EXPECT_EQ(test, st.groups, (u64)atomic64_read(&t->accepted));
+	KUNIT_EXPECT_EQ(test, st.groups, (u64)main_accepted);
 	KUNIT_EXPECT_EQ(test, st.success + st.invalid, st.groups);
 	KUNIT_EXPECT_EQ(test, duplicates, 0LL);
 	KUNIT_EXPECT_EQ(test, lost, 0UL);
@@ -540,7 +636,7 @@ static void iopf_torture_test(struct kunit *test)
 
 out_destroy:
 	iopf_queue_free(t->queue);
-	for (i = 0; i < IOPF_TORTURE_DEVS; i++)
+	for (i = 0; i <= IOPF_TORTURE_SPARE; i++)
 		iopf_mock_destroy(t->dev[i].mock);
 }
 
