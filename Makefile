@@ -6,6 +6,10 @@
 #                       checkpatch, arm64 build of the SMMUv3 caller)
 #   make test-debug     the suites, a long torture run and the demo in a
 #                       KASAN/lockdep/kmemleak kernel
+#   make test-kcsan     the suites and a long torture run in a KCSAN
+#                       (strict) kernel
+#   make matrix         drivers/iommu/ and lib/tests/ with DEBUG_FS,
+#                       TRACING, FAULT_INJECTION or SMP off
 #   make torture        the torture test alone, for a minute
 #   make test-baseline  the same suite against upstream's handler
 #   make bench          benchmark: upstream's handler vs ours, side by side
@@ -15,7 +19,7 @@ SHELL := /bin/bash
 ROOT := $(CURDIR)
 B := $(ROOT)/build
 
-.PHONY: all deps tree series test test-debug torture test-baseline bench run docs check-commits clean
+.PHONY: all deps tree series test test-debug test-kcsan matrix torture test-baseline bench run docs check-commits clean
 
 all: test
 
@@ -33,6 +37,12 @@ test: tree
 
 test-debug: tree
 	@scripts/test-debug.sh
+
+test-kcsan: tree
+	@scripts/test-kcsan.sh
+
+matrix: tree
+	@scripts/matrix.sh
 
 torture: tree
 	@scripts/torture.sh

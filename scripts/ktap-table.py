@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Turn a kernel log holding KTAP results into a table of leaf cases.
 
-Usage: ktap-table.py LOG [--quiet] [--expect TABLE]
+Usage: ktap-table.py LOG [--quiet] [--expect TABLE] [--ignore REGEX]
 Prints one line per case (parameterised cases: one per parameter), then
 'N passed, M failed' (M includes a missing or crashed run).  With --expect,
 every case listed in TABLE (an earlier output of this script) that has no
-result in LOG is reported as CRASH (the kernel died before it finished).  Exit status:
+result in LOG is reported as CRASH (the kernel died before it finished).
+Kernel reports (BUG:, WARNING:...) fail the run, but for lines matching
+--ignore's REGEX (test-kcsan counts its data-race reports itself).  Exit status:
 0 when M == 0 and at least one case ran.
 """
 import re
@@ -91,8 +93,11 @@ def main():
             failed += 1
         if not quiet:
             print('%-*s  %s' % (width, parent + '.' + case, res))
-    crashed = any(re.search(r'Kernel panic|BUG:|Oops|KASAN:|WARNING:', l)
-                  for l in lines)
+    ignore = None
+    if '--ignore' in sys.argv:
+        ignore = re.compile(sys.argv[sys.argv.index('--ignore') + 1])
+    crashed = any(re.search(r'Kernel panic|BUG:|Oops|KASAN:|WARNING:', l) and
+                  not (ignore and ignore.search(l)) for l in lines)
     if not leaves or (crashed and not expect):
         failed += 1
         print('error: %s' % ('no KUnit results' if not leaves

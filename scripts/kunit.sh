@@ -5,7 +5,8 @@
 # Usage: kunit.sh TREE BUILD_DIR LOG [kernel args]
 # With INITRD=FILE, the kernel then runs FILE's /init (the demo) before it
 # reboots.  An oops panics the guest and ends QEMU at once.  With
-# KTAP_EXPECT=TABLE, cases of TABLE with no result are reported as CRASH.
+# KTAP_EXPECT=TABLE, cases of TABLE with no result are reported as CRASH;
+# with KTAP_IGNORE=REGEX, kernel reports matching it do not fail the run.
 # KUNIT_TIMEOUT (seconds, default 1800) bounds the boot.
 # Writes the whole kernel log to LOG (the build's to LOG.build), prints the
 # table of cases and ends with 'N passed, M failed'.  Exit status 0 when
@@ -27,7 +28,8 @@ if ! grep -q "KTAP version\|TAP version" "$LOG"; then
 	echo "kunit: the kernel did not boot; last lines of $LOG:"
 	tail -40 "$LOG"
 fi
-python3 "$ROOT/scripts/ktap-table.py" "$LOG" ${KTAP_EXPECT:+--expect "$KTAP_EXPECT"}
+python3 "$ROOT/scripts/ktap-table.py" "$LOG" ${KTAP_EXPECT:+--expect "$KTAP_EXPECT"} \
+	${KTAP_IGNORE:+--ignore "$KTAP_IGNORE"}
 trc=$?
 [ $rc -eq 0 ] || [ $trc -ne 0 ] || echo "kunit: QEMU exited $rc"
 exit $(( trc != 0 || rc != 0 ))

@@ -45,6 +45,9 @@
  *                      scan).
  * iopf_device_param::flushers is atomic: flushers take it under
  *                      dev_iommu::lock, removal waits for it to drop to 0.
+ * iopf_device_param::nr_queued is atomic: raised by the report path under
+ *                      dev_iommu::lock (so one reporter at a time checks it
+ *                      against the bound), dropped by the work items.
  * A queued group is touched by its work item only: no lock.
  * iommu.c's iommu_fault_param::lock nests inside dev_iommu::lock on the
  * report path, and is taken alone by iommu_page_response() in the worker.
@@ -83,6 +86,15 @@
  * Further non-last requests are refused with -ENOSPC and not kept; the group
  * they belong to is handled with the requests that were kept when its last
  * request arrives, and the device re-requests the pages still missing.
+ *
+ * A device may have at most iopf_max_queued groups queued and not yet
+ * answered (io_pgfault.max_queued, default IOPF_MAX_QUEUED).  At the bound
+ * the report of a last request waits, in the IOMMU driver's IRQ thread,
+ * until one of the device's groups has been answered: backpressure rather
+ * than an INVALID answer, which would fail the device's DMA.  The wait
+ * holds dev_iommu::lock, which the work items never take, so they go on
+ * answering; the driver's other devices wait behind its IRQ thread, as
+ * they do while any fault of that thread is slow to handle.
  */
 
 #include <linux/debugfs.h>
@@ -97,6 +109,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/wait.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 /* Last: it is not self-contained without CONFIG_FAULT_INJECTION. */
@@ -156,6 +169,12 @@ MODULE_PARM_DESC(max_partial,
 		 "Maximum non-last page requests kept per device (default "
 		 __stringify(IOPF_MAX_PARTIAL) ")");
 
+static unsigned int iopf_max_queued = IOPF_MAX_QUEUED;
+module_param_named(max_queued, iopf_max_queued, uint, 0644);
+MODULE_PARM_DESC(max_queued,
+		 "Maximum groups queued and not yet answered per device; at the bound the report waits (default "
+		 __stringify(IOPF_MAX_QUEUED) ")");
+
 /**
  * struct iopf_queue - a workqueue shared by the devices of one IOMMU
  * @wq: handles the groups of every device on the queue
@@ -188,6 +207,8 @@ struct iopf_queue {
  * @nr_partial: non-last requests kept in @groups, under dev->iommu->lock
  * @flushers: iopf_queue_flush_dev() calls in progress on this device;
  *            removal waits for them to drop to zero
+ * @nr_queued: groups queued and not yet answered
+ * @queued_wq: a report at the bound of @nr_queued waits here
  */
 struct iopf_device_param {
 	struct device *dev;
@@ -196,6 +217,8 @@ struct iopf_device_param {
 	DECLARE_HASHTABLE(groups, IOPF_GROUP_BITS);
 	unsigned int nr_partial;
 	atomic_t flushers;
+	atomic_t nr_queued;
+	wait_queue_head_t queued_wq;
 };
 
 /**
@@ -435,12 +458,24 @@ static void iopf_respond(struct iopf_group *group,
 	iommu_page_response(group->param->dev, &resp);
 }
 
+/* One of @param's queued groups is answered: let a waiting report in. */
+static void iopf_dequeued(struct iopf_device_param *param)
+{
+	atomic_dec(&param->nr_queued);
+	/* Pairs with the barrier of the waiter's set_current_state(). */
+	if (wq_has_sleeper(&param->queued_wq))
+		wake_up(&param->queued_wq);
+}
+
 static void iopf_handle_group(struct work_struct *work)
 {
 	struct iopf_group *group = container_of(work, struct iopf_group, work);
+	struct iopf_device_param *param = group->param;
 
 	iopf_respond(group, iopf_handle_faults(group));
 	iopf_group_free(group);
+	/* param outlives the work: removal flushes the workqueue. */
+	iopf_dequeued(param);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -493,6 +528,8 @@ static struct iopf_group *iopf_find_group(struct iopf_device_param *param,
 {
 	struct iopf_group *group;
 
+	lockdep_assert_held(&param->dev->iommu->lock);
+
 	hash_for_each_possible(param->groups, group, node, grpid) {
 		if (group->grpid == grpid)
 			return group;
@@ -506,6 +543,8 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 	u32 grpid = fault->prm.grpid;
 	struct iopf_group *group;
 	struct iopf_fault *iopf;
+
+	lockdep_assert_held(&param->dev->iommu->lock);
 
 	if (param->nr_partial >= READ_ONCE(iopf_max_partial))
 		return -ENOSPC;
@@ -536,10 +575,29 @@ err_free_fault:
 	return -ENOMEM;
 }
 
+/*
+ * Wait until @param may have one more group queued (backpressure on the
+ * reporting thread), then count it.
+ */
+static void iopf_enqueue_wait(struct iopf_device_param *param)
+{
+	lockdep_assert_held(&param->dev->iommu->lock);
+
+	if (atomic_read(&param->nr_queued) >= READ_ONCE(iopf_max_queued)) {
+		iopf_stat_inc(param->queue, throttled);
+		wait_event(param->queued_wq,
+			   atomic_read(&param->nr_queued) <
+			   READ_ONCE(iopf_max_queued));
+	}
+	atomic_inc(&param->nr_queued);
+}
+
 static int iopf_queue_group(struct iopf_device_param *param,
 			    struct iommu_fault *fault)
 {
 	struct iopf_group *group;
+
+	lockdep_assert_held(&param->dev->iommu->lock);
 
 	group = iopf_find_group(param, fault->prm.grpid);
 	if (group) {
@@ -551,6 +609,7 @@ static int iopf_queue_group(struct iopf_device_param *param,
 			return -ENOMEM;
 	}
 
+	iopf_enqueue_wait(param);
 	group->last.fault = *fault;
 	list_add_tail(&group->last.node, &group->faults);
 	group->queued_ns = ktime_get_ns();
@@ -737,6 +796,7 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 	param->dev = dev;
 	param->queue = queue;
 	hash_init(param->groups);
+	init_waitqueue_head(&param->queued_wq);
 
 	mutex_lock(&queue->lock);
 	mutex_lock(&iommu->lock);
@@ -861,8 +921,14 @@ int iopf_queue_read_stats(struct iopf_queue *queue,
 	memset(stats, 0, sizeof(*stats));
 	for_each_possible_cpu(cpu) {
 		pcpu = (const u64 *)per_cpu_ptr(queue->stats, cpu);
+		/*
+		 * Racy by design: the owning CPU bumps its counters without a
+		 * lock while we sum them.  A u64 counter is written whole on
+		 * 64-bit; a sum may miss the events in progress, and nothing
+		 * is decided on it but what the kernel-doc above says.
+		 */
 		for (i = 0; i < n; i++)
-			sum[i] += pcpu[i];
+			sum[i] += data_race(pcpu[i]);
 	}
 	return 0;
 }
@@ -881,6 +947,7 @@ static int iopf_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "faults %llu\n", st.faults);
 	seq_printf(m, "success %llu\n", st.success);
 	seq_printf(m, "invalid %llu\n", st.invalid);
+	seq_printf(m, "throttled %llu\n", st.throttled);
 	seq_printf(m, "in_flight %lld\n",
 		   (s64)(st.groups - st.success - st.invalid));
 	seq_printf(m, "objects %lld\n", (s64)(st.allocs - st.frees));
