@@ -25,14 +25,17 @@ arm64)	CROSS=aarch64-linux-gnu-; CC="${CCACHE}${CROSS}gcc" ;;
 esac
 
 # arm64 has no VT-d: its kunitconfig is lib/tests/.kunitconfig without the
-# Intel options, with the SMMUv3 SVA driver instead (as the kernel's own
-# kunit.py --arch=arm64 would need).
+# Intel options, with the SMMUv3 SVA driver instead, and tracing (for the
+# iopf_observe suite's trace cases).
 arm64_kunitconfig() {
 	mkdir -p "$B"
 	{
 		grep -v -e '^CONFIG_INTEL_IOMMU' "$T/lib/tests/.kunitconfig"
 		echo CONFIG_ARM_SMMU_V3=y
 		echo CONFIG_ARM_SMMU_V3_SVA=y
+		# x86_64's configuration has tracepoints; arm64's needs a tracer
+		echo CONFIG_FTRACE=y
+		echo CONFIG_ENABLE_DEFAULT_TRACERS=y
 	} > "$B/arm64.kunitconfig"
 	echo "$B/arm64.kunitconfig"
 }

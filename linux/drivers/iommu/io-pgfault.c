@@ -17,9 +17,10 @@
  * struct iopf_device_param   One per device on a queue.  Allocated by
  *                            iopf_queue_add_device(), published in
  *                            dev->iommu->iopf_param, freed by
- *                            iopf_queue_remove_device() once it is
- *                            unpublished, no work of the device is left on
- *                            the workqueue and no flusher still uses it.
+ *                            iopf_queue_remove_device() or
+ *                            iopf_queue_free() once it is unpublished, no
+ *                            work of the device is left on the workqueue
+ *                            and no flusher still uses it.
  * struct iopf_group          One per page request group.  Allocated by the
  *                            first request of the group (partial or last).
  *                            While partial it is owned by param->groups;
@@ -27,9 +28,10 @@
  *                            param->groups and owned by its work item, which
  *                            answers it and frees it.  A partial group is
  *                            freed without an answer by
- *                            iopf_queue_discard_partial() and
- *                            iopf_queue_remove_device(): no answer is owed
- *                            for a group whose last request never arrived.
+ *                            iopf_queue_discard_partial(),
+ *                            iopf_queue_remove_device() and
+ *                            iopf_queue_free(): no answer is owed for a
+ *                            group whose last request never arrived.
  * struct iopf_fault          One per non-last request, owned by its group.
  *                            The last request is embedded in the group.
  *
@@ -42,7 +44,8 @@
  *                      and iopf_device_param::nr_partial, and every group
  *                      reachable from param->groups (a hash table by group
  *                      id, so the last request finds its group without a
- *                      scan).
+ *                      scan).  Once the param is unpublished, removal
+ *                      owns param->groups and frees it without the lock.
  * iopf_device_param::flushers is atomic: flushers take it under
  *                      dev_iommu::lock, removal waits for it to drop to 0.
  * iopf_device_param::nr_queued is atomic: raised by the report path under
@@ -169,10 +172,21 @@ MODULE_PARM_DESC(max_partial,
 		 "Maximum non-last page requests kept per device (default "
 		 __stringify(IOPF_MAX_PARTIAL) ")");
 
+/* At least 1: at 0, every last request would wait for ever. */
+static int iopf_max_queued_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, UINT_MAX);
+}
+
+static const struct kernel_param_ops iopf_max_queued_ops = {
+	.set = iopf_max_queued_set,
+	.get = param_get_uint,
+};
+
 static unsigned int iopf_max_queued = IOPF_MAX_QUEUED;
-module_param_named(max_queued, iopf_max_queued, uint, 0644);
+module_param_cb(max_queued, &iopf_max_queued_ops, &iopf_max_queued, 0644);
 MODULE_PARM_DESC(max_queued,
-		 "Maximum groups queued and not yet answered per device; at the bound the report waits (default "
+		 "Maximum groups queued per device, at least 1; at the bound, reports wait (default "
 		 __stringify(IOPF_MAX_QUEUED) ")");
 
 /**
@@ -660,7 +674,9 @@ static int iopf_report(struct iopf_device_param *param,
  * reporting.
  *
  * Context: Process context, with dev->iommu->lock held (as
- * iommu_report_device_fault() does).  May sleep to allocate memory.
+ * iommu_report_device_fault() does).  May sleep to allocate memory, and,
+ * for a last request when the device already has IOPF_MAX_QUEUED
+ * (io_pgfault.max_queued) groups queued, until one of them is answered.
  * Return: 0 when the request was accepted.  -EOPNOTSUPP when @fault is not
  * a page request; -ENODEV when the device is on no queue; -EINVAL for a
  * last request flagged IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID without a
@@ -921,14 +937,15 @@ int iopf_queue_read_stats(struct iopf_queue *queue,
 	memset(stats, 0, sizeof(*stats));
 	for_each_possible_cpu(cpu) {
 		pcpu = (const u64 *)per_cpu_ptr(queue->stats, cpu);
-		/*
-		 * Racy by design: the owning CPU bumps its counters without a
-		 * lock while we sum them.  A u64 counter is written whole on
-		 * 64-bit; a sum may miss the events in progress, and nothing
-		 * is decided on it but what the kernel-doc above says.
-		 */
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			/*
+			 * Racy by design: the owning CPU bumps its counters
+			 * without a lock while we sum them.  A u64 counter is
+			 * written whole on 64-bit; a sum may miss the events
+			 * in progress, which the kernel-doc above allows.
+			 */
 			sum[i] += data_race(pcpu[i]);
+		}
 	}
 	return 0;
 }

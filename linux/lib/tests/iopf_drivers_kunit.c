@@ -59,7 +59,8 @@ static int iopf_drv_init(struct kunit *test)
 	struct iopf_drv_test *t;
 	int i, ret;
 
-	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	/* Not a KUnit allocation: a wedged case leaves it to its threads. */
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
 	test->priv = t;
@@ -99,6 +100,7 @@ static void iopf_drv_exit(struct kunit *test)
 		iopf_mock_destroy(t->mock[i]);
 	iopf_mock_drv_unbind(&t->drv);
 	iopf_mock_mm_destroy(t->mm);
+	kfree(t);
 }
 
 static int iopf_drv_report(struct iopf_mock *mock, u32 pasid, u32 grpid,
@@ -159,27 +161,33 @@ static int iopf_drv_locked_fn(void *data)
 static void iopf_drv_mm_exit_under_lock(struct kunit *test, bool flush)
 {
 	struct iopf_drv_test *t = test->priv;
-	struct iopf_drv_locked l = {
-		.drv = &t->drv, .queue = t->queue, .mock = t->mock[1],
-		.flush = flush,
-	};
+	struct iopf_drv_locked *l;
 	struct task_struct *task;
 	struct mm_struct *mm;
 	unsigned long deadline;
 	bool answered, returned;
 	u32 pasid;
 
-	init_completion(&l.done);
+	/* Not on the stack: a deadlocked thread keeps using it. */
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	l->drv = &t->drv;
+	l->queue = t->queue;
+	l->mock = t->mock[1];
+	l->flush = flush;
+	init_completion(&l->done);
 	mm = mm_alloc();
-	KUNIT_ASSERT_NOT_NULL(test, mm);
-	if (iommu_sva_alloc_pasid(mm, 1, (1U << 20) - 1)) {
-		mmput(mm);
-		KUNIT_FAIL(test, "no PASID");
+	if (!mm || iommu_sva_alloc_pasid(mm, 1, (1U << 20) - 1)) {
+		if (mm)
+			mmput(mm);
+		kfree(l);
+		KUNIT_FAIL(test, "no mm or no PASID");
 		return;
 	}
 	pasid = mm->pasid;
 	if (iopf_mock_drv_bind(&t->drv, mm)) {
 		mmput(mm);
+		kfree(l);
 		KUNIT_FAIL(test, "no notifier");
 		return;
 	}
@@ -189,22 +197,40 @@ static void iopf_drv_mm_exit_under_lock(struct kunit *test, bool flush)
 	if (iopf_drv_report(t->mock[0], pasid, 1, 0x100000, true)) {
 		mmap_write_unlock(mm);
 		mmput(mm);
+		kfree(l);
 		KUNIT_FAIL(test, "report refused");
 		return;
 	}
 	deadline = jiffies + IOPF_DRV_TIMEOUT;
 	while (atomic_read(&mm->mm_users) < 2 && time_before(jiffies, deadline))
 		usleep_range(1000, 2000);
-	KUNIT_EXPECT_EQ(test, atomic_read(&mm->mm_users), 2);
+	if (atomic_read(&mm->mm_users) < 2) {
+		/* Ours would be the last: exit_mmap() takes mmap_lock. */
+		mmap_write_unlock(mm);
+		mmput(mm);
+		kfree(l);
+		KUNIT_FAIL(test, "the worker did not pin the mm");
+		return;
+	}
 	mmput(mm);		/* the process exits: the worker's is the last */
 
-	task = iopf_mock_run_on(1, iopf_drv_locked_fn, &l, "iopf-drv-locked");
-	if (!IS_ERR(task))
-		msleep(50);	/* let it take the lock and wait for the worker */
+	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_drv_locked_fn, l,
+				"iopf-drv-locked");
+	/* Let it take the driver lock and wait for the worker. */
+	deadline = jiffies + IOPF_DRV_TIMEOUT;
+	while (!IS_ERR(task) && !mutex_is_locked(&t->drv.lock) &&
+	       time_before(jiffies, deadline))
+		usleep_range(1000, 2000);
+	KUNIT_EXPECT_TRUE(test, mutex_is_locked(&t->drv.lock));
+	msleep(50);
 	mmap_write_unlock(mm);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	if (IS_ERR(task)) {
+		kfree(l);
+		KUNIT_FAIL(test, "no thread");
+		return;
+	}
 
-	returned = wait_for_completion_timeout(&l.done, IOPF_DRV_TIMEOUT);
+	returned = wait_for_completion_timeout(&l->done, IOPF_DRV_TIMEOUT);
 	answered = iopf_mock_wait(t->mock[0], 1, IOPF_DRV_TIMEOUT) == 1;
 	if (!returned) {
 		/* Deadlocked: the threads stay stuck, leave everything be. */
@@ -213,7 +239,8 @@ static void iopf_drv_mm_exit_under_lock(struct kunit *test, bool flush)
 			   flush ? "flush" : "disable");
 		return;
 	}
-	KUNIT_EXPECT_EQ(test, l.ret, 0);
+	KUNIT_EXPECT_EQ(test, l->ret, 0);
+	kfree(l);
 	KUNIT_EXPECT_TRUE(test, answered);
 	KUNIT_EXPECT_EQ(test, t->mock[0]->resp[0].grpid, 1U);
 	KUNIT_EXPECT_EQ(test, t->mock[0]->resp[0].pasid, pasid);
@@ -269,7 +296,7 @@ static int iopf_drv_unreg_fn(void *data)
 		do {
 			u->ret = iommu_unregister_device_fault_handler(u->mock->dev);
 			cond_resched();
-		} while (u->ret == -EBUSY);
+		} while (u->ret == -EBUSY && !READ_ONCE(u->stop));
 		complete(&u->done);
 	}
 	return 0;
@@ -292,7 +319,8 @@ static void iopf_drv_test_unregister_vs_response(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, mock);
 	init_completion(&u.go);
 	init_completion(&u.done);
-	task = iopf_mock_run_on(1, iopf_drv_unreg_fn, &u, "iopf-drv-unreg");
+	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_drv_unreg_fn, &u,
+				"iopf-drv-unreg");
 	if (IS_ERR(task)) {
 		iopf_mock_destroy(mock);
 		KUNIT_FAIL(test, "no thread");
@@ -312,8 +340,10 @@ static void iopf_drv_test_unregister_vs_response(struct kunit *test)
 		if (iopf_mock_respond(mock, i & 0x1ff, 5, true))
 			bad_resp++;
 		if (!wait_for_completion_timeout(&u.done, IOPF_DRV_TIMEOUT) ||
-		    u.ret)
+		    u.ret) {
 			bad_unreg++;
+			break;
+		}
 	}
 	WRITE_ONCE(u.stop, true);
 	complete(&u.go);
@@ -384,8 +414,9 @@ static int iopf_drv_irq_fn(void *data)
  * VT-d: the IRQ thread reports on one CPU while the worker answers on the
  * other; unbind waits for the IRQ thread (drain), flushes, then drops the
  * PASID; disable unregisters and removes.  Every accepted group is
- * answered once, all before the flush returned; after it, the PASID's
- * faults are INVALID.
+ * answered once, all before the flush returned; after the disable, new
+ * requests are refused (the driver answers them) and nothing more is
+ * answered by the handler.
  */
 static void iopf_drv_test_vtd_unbind(struct kunit *test)
 {
@@ -398,7 +429,8 @@ static void iopf_drv_test_vtd_unbind(struct kunit *test)
 	unsigned int n;
 
 	init_completion(&q.done);
-	task = iopf_mock_run_on(1, iopf_drv_irq_fn, &q, "iopf-drv-irq");
+	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_drv_irq_fn, &q,
+				"iopf-drv-irq");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 
 	/* intel_svm_drain_prq(): wait for the IRQ thread, then flush. */
@@ -444,7 +476,8 @@ static void iopf_drv_test_smmu_disable_while_reporting(struct kunit *test)
 	unsigned int n;
 
 	init_completion(&q.done);
-	task = iopf_mock_run_on(1, iopf_drv_irq_fn, &q, "iopf-drv-irq");
+	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_drv_irq_fn, &q,
+				"iopf-drv-irq");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	msleep(20);
 

@@ -272,6 +272,12 @@ int iopf_mock_disable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
 	return ret;
 }
 
+/* An online CPU other than the current one, or nr_cpu_ids when none. */
+int iopf_mock_other_cpu(void)
+{
+	return cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+}
+
 /*
  * A kthread running @fn(@data) on @cpu when it is online (so that a race
  * runs in parallel on an SMP kernel), anywhere otherwise.

@@ -55,7 +55,7 @@ struct iopf_mock {
  * @wq: woken when @released is set
  */
 struct iopf_mock_drv {
-	struct mutex lock;
+	struct mutex lock;	/* the driver's: sva_lock, pasid_mutex */
 	struct mmu_notifier mn;
 	struct mm_struct *mm;
 	bool released;
@@ -69,6 +69,7 @@ int iopf_mock_enable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
 			  struct iopf_queue *queue);
 int iopf_mock_disable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
 			   struct iopf_queue *queue);
+int iopf_mock_other_cpu(void);
 struct task_struct *iopf_mock_run_on(int cpu, int (*fn)(void *data),
 				     void *data, const char *name);
 

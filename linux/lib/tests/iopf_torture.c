@@ -376,8 +376,8 @@ static void iopf_torture_free_queue(struct iopf_torture *t,
 				    struct kunit *test)
 {
 	struct iopf_torture_dev *d = &t->dev[IOPF_TORTURE_SPARE];
+	unsigned int i, n, unanswered = 0;
 	struct iopf_queue *queue;
-	unsigned int i, n;
 	int g;
 
 	queue = iopf_queue_alloc("torture-spare");
@@ -394,9 +394,10 @@ static void iopf_torture_free_queue(struct iopf_torture *t,
 	iopf_queue_free(queue);
 	atomic64_inc(&t->queue_frees);
 	for (g = 0; g < IOPF_TORTURE_GRPIDS; g++)
-		if (atomic_read(&d->outstanding[g]))
-			KUNIT_FAIL(test, "group %d unanswered after iopf_queue_free()",
-				   g);
+		unanswered += atomic_read(&d->outstanding[g]) != 0;
+	if (unanswered)
+		KUNIT_FAIL(test, "%u groups unanswered after iopf_queue_free()",
+			   unanswered);
 }
 
 /* Manager @id does one operation, over and over, on random devices. */
