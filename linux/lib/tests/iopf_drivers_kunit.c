@@ -20,6 +20,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/debug_locks.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -358,6 +359,70 @@ static void iopf_drv_test_unregister_vs_response(struct kunit *test)
 }
 
 /* ---------------------------------------------------------------------- */
+/* The context of ->page_response()                                       */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct iopf_drv_ctx - what ->page_response() saw
+ * @calls: answers seen
+ * @in_worker: every one came from a workqueue worker
+ * @dev_lock: dev->iommu->lock was held (by us, under lockdep)
+ * @fparam_lock: iommu.c's fault_param->lock was held
+ */
+struct iopf_drv_ctx {
+	unsigned int calls;
+	bool in_worker;
+	bool dev_lock;
+	bool fparam_lock;
+};
+
+static bool iopf_drv_held(struct mutex *lock)
+{
+	if (IS_ENABLED(CONFIG_LOCKDEP) && debug_locks)
+		return lockdep_is_held(lock);
+	return mutex_is_locked(lock);
+}
+
+static void iopf_drv_ctx_hook(struct iopf_mock *mock,
+			      const struct iommu_page_response *msg)
+{
+	struct iopf_drv_ctx *c = mock->priv;
+	struct iommu_fault_param *fparam;
+
+	fparam = rcu_dereference_protected(mock->iommu.fault_param, true);
+	c->calls++;
+	c->in_worker &= !!(current->flags & PF_WQ_WORKER);
+	c->dev_lock |= iopf_drv_held(&mock->iommu.lock);
+	c->fparam_lock &= fparam && iopf_drv_held(&fparam->lock);
+}
+
+/*
+ * The lock legend: the handler answers from its worker, with none of its
+ * locks and not dev->iommu->lock held, under iommu.c's fault_param->lock
+ * (which the report path takes inside dev->iommu->lock: a driver must not
+ * report from ->page_response()).
+ */
+static void iopf_drv_test_response_context(struct kunit *test)
+{
+	struct iopf_drv_test *t = test->priv;
+	struct iopf_drv_ctx c = { .in_worker = true, .fparam_lock = true };
+	int i;
+
+	t->mock[0]->priv = &c;
+	t->mock[0]->hook = iopf_drv_ctx_hook;
+	for (i = 0; i < 8; i++)
+		KUNIT_ASSERT_EQ(test, iopf_drv_report(t->mock[0], t->mm->pasid,
+						      i, t->base, true), 0);
+	KUNIT_ASSERT_EQ(test, iopf_queue_flush_dev(t->mock[0]->dev), 0);
+	t->mock[0]->hook = NULL;
+	KUNIT_EXPECT_EQ(test, c.calls, 8U);
+	KUNIT_EXPECT_TRUE(test, c.in_worker);
+	KUNIT_EXPECT_TRUE(test, c.fparam_lock);
+	/* Without lockdep, a report in progress elsewhere would show. */
+	KUNIT_EXPECT_FALSE(test, c.dev_lock);
+}
+
+/* ---------------------------------------------------------------------- */
 /* The drivers' whole sequences                                           */
 /* ---------------------------------------------------------------------- */
 
@@ -504,6 +569,7 @@ static void iopf_drv_test_smmu_disable_while_reporting(struct kunit *test)
 static struct kunit_case iopf_drv_test_cases[] = {
 	KUNIT_CASE(iopf_drv_test_vtd_unbind),
 	KUNIT_CASE(iopf_drv_test_smmu_disable_while_reporting),
+	KUNIT_CASE(iopf_drv_test_response_context),
 	KUNIT_CASE(iopf_drv_test_unregister_vs_response),
 	KUNIT_CASE(iopf_drv_test_smmu_disable_mm_exit),
 	KUNIT_CASE(iopf_drv_test_flush_under_driver_lock),
