@@ -128,3 +128,22 @@ kunit_demo() {
 	INITRD="$B/initramfs.cpio" "$ROOT/scripts/kunit.sh" "$T" "$build" \
 		"$log" "$@"
 }
+
+# torture_check LOG MIN_GROUPS: print the last 'torture:' line of LOG;
+# fail unless it shows at least MIN_GROUPS groups and lost=0 duplicates=0
+# leaks=0 splats=0.
+torture_check() {
+	local t
+
+	t=$(grep -o 'torture: groups=.*' "$1" | tail -1)
+	echo "${t:-torture: no result}"
+	if ! [[ "$t" =~ groups=([0-9]+)\ answered=([0-9]+)\ duplicates=([0-9]+)\ lost=([0-9]+)\ leaks=(-?[0-9]+)\ splats=([0-9]+) ]]; then
+		return 1
+	fi
+	if [ "${BASH_REMATCH[1]}" -lt "$2" ] ||
+	   [ "${BASH_REMATCH[3]}" != 0 ] || [ "${BASH_REMATCH[4]}" != 0 ] ||
+	   [ "${BASH_REMATCH[5]}" != 0 ] || [ "${BASH_REMATCH[6]}" != 0 ]; then
+		echo "torture figures not as required (at least $2 groups, lost=0 duplicates=0 leaks=0 splats=0)"
+		return 1
+	fi
+}

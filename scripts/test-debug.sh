@@ -66,18 +66,7 @@ sys.exit(0 if ran and not ours else 1)
 PY
 
 echo
-t=$(grep -o 'torture: groups=.*' "$LOG" | tail -1)
-echo "${t:-torture: no result}"
-if [[ "$t" =~ groups=([0-9]+)\ answered=([0-9]+)\ duplicates=([0-9]+)\ lost=([0-9]+)\ leaks=(-?[0-9]+)\ splats=([0-9]+) ]]; then
-	if [ "${BASH_REMATCH[1]}" -lt "$TORTURE_GROUPS" ] ||
-	   [ "${BASH_REMATCH[3]}" != 0 ] || [ "${BASH_REMATCH[4]}" != 0 ] ||
-	   [ "${BASH_REMATCH[5]}" != 0 ] || [ "${BASH_REMATCH[6]}" != 0 ]; then
-		echo "test-debug: torture figures not as required"
-		bad=1
-	fi
-else
-	bad=1
-fi
+torture_check "$LOG" "$TORTURE_GROUPS" || bad=1
 tail -1 "$B/kunit-debug.table"
 [ $bad -eq 0 ] && echo "test-debug: passed" || echo "test-debug: FAILED"
 exit $bad

@@ -59,18 +59,7 @@ for r in [r for r in reports if r not in ours][:5]:
 sys.exit(1 if ours else 0)
 PY
 
-t=$(grep -o 'torture: groups=.*' "$LOG" | tail -1)
-echo "${t:-torture: no result}"
-if [[ "$t" =~ groups=([0-9]+)\ answered=([0-9]+)\ duplicates=([0-9]+)\ lost=([0-9]+)\ leaks=(-?[0-9]+)\ splats=([0-9]+) ]]; then
-	if [ "${BASH_REMATCH[1]}" -lt "$TORTURE_GROUPS" ] ||
-	   [ "${BASH_REMATCH[3]}" != 0 ] || [ "${BASH_REMATCH[4]}" != 0 ] ||
-	   [ "${BASH_REMATCH[5]}" != 0 ] || [ "${BASH_REMATCH[6]}" != 0 ]; then
-		echo "test-kcsan: torture figures not as required"
-		bad=1
-	fi
-else
-	bad=1
-fi
+torture_check "$LOG" "$TORTURE_GROUPS" || bad=1
 tail -1 "$B/kunit-kcsan.table"
 [ $bad -eq 0 ] && echo "test-kcsan: passed" || echo "test-kcsan: FAILED"
 exit $bad

@@ -467,7 +467,7 @@ static int iopf_drv_irq_fn(void *data)
 				    true))
 			q->refused++;	/* as handle_bad_prq_event() */
 		else
-			q->accepted++;
+			WRITE_ONCE(q->accepted, q->accepted + 1);
 		if (!(i & 15))
 			cond_resched();
 	}
@@ -538,13 +538,18 @@ static void iopf_drv_test_smmu_disable_while_reporting(struct kunit *test)
 		.pages = IOPF_DRV_PAGES, .groups = 100000,
 	};
 	struct task_struct *task;
+	unsigned long deadline;
 	unsigned int n;
 
 	init_completion(&q.done);
 	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_drv_irq_fn, &q,
 				"iopf-drv-irq");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
-	msleep(20);
+	/* Disable in the middle of the flow, not before it started. */
+	deadline = jiffies + IOPF_DRV_TIMEOUT;
+	while (READ_ONCE(q.accepted) < 100 && !completion_done(&q.done) &&
+	       time_before(jiffies, deadline))
+		usleep_range(1000, 2000);
 
 	KUNIT_EXPECT_EQ(test, iopf_mock_disable_iopf(&t->drv, t->mock[0],
 						     t->queue), 0);

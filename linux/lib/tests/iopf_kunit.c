@@ -1112,6 +1112,32 @@ static void iopf_test_flush_does_not_block(struct kunit *test)
 	expect_resp(test, mock2, 0, 82, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
 }
 
+/*
+ * Another process: an mm with a PASID, held with mmgrab() as a bond holds
+ * it (the PASID stays until the last mmdrop()), with a layout for mmap
+ * when @mappable.  NULL, the case failed, when out of memory or PASIDs.
+ */
+static struct mm_struct *iopf_test_process(struct kunit *test, bool mappable)
+{
+	struct mm_struct *mm = mm_alloc();
+
+	if (!mm) {
+		KUNIT_FAIL(test, "no mm");
+		return NULL;
+	}
+	if (mappable) {
+		mm->task_size = TASK_SIZE;
+		arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
+	}
+	if (iommu_sva_alloc_pasid(mm, 1, (1U << 20) - 1)) {
+		mmput(mm);
+		KUNIT_FAIL(test, "no PASID");
+		return NULL;
+	}
+	mmgrab(mm);
+	return mm;
+}
+
 /* The process exited but its PASID is still bound: INVALID, no crash. */
 static void iopf_test_mm_exited(struct kunit *test)
 {
@@ -1119,15 +1145,10 @@ static void iopf_test_mm_exited(struct kunit *test)
 	struct mm_struct *mm;
 	u32 pasid;
 
-	mm = mm_alloc();
-	KUNIT_ASSERT_NOT_NULL(test, mm);
-	if (iommu_sva_alloc_pasid(mm, 1, (1U << 20) - 1)) {
-		mmput(mm);
-		KUNIT_FAIL(test, "no PASID");
+	mm = iopf_test_process(test, false);
+	if (!mm)
 		return;
-	}
 	pasid = mm->pasid;
-	mmgrab(mm);		/* as a bond holds it: the PASID stays */
 	mmput(mm);		/* the process exits */
 
 	KUNIT_EXPECT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
@@ -1168,17 +1189,10 @@ static void iopf_test_mm_exits_while_queued(struct kunit *test)
 	struct mm_struct *mm;
 	u32 pasid;
 
-	mm = mm_alloc();
-	KUNIT_ASSERT_NOT_NULL(test, mm);
-	mm->task_size = TASK_SIZE;
-	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
-	if (iommu_sva_alloc_pasid(mm, 1, (1U << 20) - 1)) {
-		mmput(mm);
-		KUNIT_FAIL(test, "no PASID");
+	mm = iopf_test_process(test, true);
+	if (!mm)
 		return;
-	}
 	pasid = mm->pasid;
-	mmgrab(mm);		/* as a bond holds it: the PASID stays */
 
 	kthread_unuse_mm(t->mm);
 	kthread_use_mm(mm);
