@@ -208,7 +208,10 @@ struct iopf_queue {
 #define iopf_stat_inc(queue, field)	this_cpu_inc((queue)->stats->field)
 #define iopf_stat_add(queue, field, n)	this_cpu_add((queue)->stats->field, n)
 
-/* Buckets of iopf_device_param::groups: a PRI group id has 9 bits. */
+/*
+ * 256 buckets for iopf_device_param::groups: a PRI group id has 9 bits,
+ * two ids a bucket on average (SMMUv3 stall tags have 16).
+ */
 #define IOPF_GROUP_BITS		8
 
 /**

@@ -340,7 +340,7 @@ static struct miscdevice iopf_dev_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "iopf-mock",
 	.fops = &iopf_dev_fops,
-	.mode = 0666,
+	.mode = 0600,	/* root only: a test device */
 };
 
 static int __init iopf_dev_init(void)
