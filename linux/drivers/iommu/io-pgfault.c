@@ -341,13 +341,16 @@ static int iopf_fault_in(struct mm_struct *mm, unsigned long addr, u32 perm)
 	return 0;
 }
 
-static bool iopf_handle_one(struct iopf_queue *queue, struct mm_struct *mm,
-			    u32 pasid, u64 addr, u32 perm)
+/* Fault in one page for @group; false when the group fails with it. */
+static bool iopf_handle_one(struct iopf_group *group, struct mm_struct *mm,
+			    u64 addr, u32 perm)
 {
+	struct iommu_fault_page_request *last = &group->last.fault.prm;
 	int ret = iopf_fault_in(mm, addr, perm);
 
-	iopf_stat_inc(queue, faults);
-	trace_iopf_fault(pasid, addr, perm, ret);
+	iopf_stat_inc(group->param->queue, faults);
+	trace_iopf_fault(group->param->dev, last->pasid, last->grpid, addr,
+			 perm, ret);
 	return !ret;
 }
 
@@ -413,8 +416,7 @@ static enum iommu_page_response_code iopf_handle_faults(struct iopf_group *group
 		}
 		addr = iopf->fault.prm.addr;
 		iopf = iopf_merge_page(group, iopf, &perm);
-		ok = iopf_handle_one(group->param->queue, mm, last->pasid,
-				     addr, perm);
+		ok = iopf_handle_one(group, mm, addr, perm);
 		if (!ok)
 			break;
 	}

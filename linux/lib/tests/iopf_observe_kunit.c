@@ -101,12 +101,13 @@ static void iopf_obs_report(void *data, struct device *dev,
 	iopf_obs_log(o, o->report, &o->nr_report, &e);
 }
 
-static void iopf_obs_fault(void *data, u32 pasid, u64 addr, u32 perm,
-			   int ret)
+static void iopf_obs_fault(void *data, struct device *dev, u32 pasid,
+			   u32 grpid, u64 addr, u32 perm, int ret)
 {
 	struct iopf_obs *o = data;
 	struct iopf_obs_event e = {
-		.pasid = pasid, .addr = addr, .perm = perm, .ret = ret,
+		.dev = dev, .pasid = pasid, .grpid = grpid, .addr = addr,
+		.perm = perm, .ret = ret,
 	};
 
 	iopf_obs_log(o, o->fault, &o->nr_fault, &e);
@@ -291,7 +292,9 @@ static void iopf_obs_trace_fault(struct kunit *test)
 	obs_flush(test, o);
 
 	KUNIT_ASSERT_EQ(test, o->nr_fault, 2U);
+	KUNIT_EXPECT_PTR_EQ(test, e[0].dev, o->mock->dev);
 	KUNIT_EXPECT_EQ(test, e[0].pasid, o->mm->pasid);
+	KUNIT_EXPECT_EQ(test, e[0].grpid, 3U);
 	KUNIT_EXPECT_EQ(test, e[0].addr, (u64)obs_page(o, 0));
 	KUNIT_EXPECT_EQ(test, e[0].perm, (u32)(IOPF_OBS_R | IOPF_OBS_W));
 	KUNIT_EXPECT_EQ(test, e[0].ret, 0);

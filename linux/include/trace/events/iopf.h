@@ -62,31 +62,39 @@ TRACE_EVENT(iopf_report,
 
 /*
  * iopf_fault - the handler faulted a page in for a group, or failed to
+ * @dev: the device of the group
  * @pasid: the address space
+ * @grpid: the group id
  * @addr: the address
  * @perm: the access asked for (the union of a group's requests for the page)
  * @ret: 0, -EFAULT (no VMA or the fault failed), -EACCES (the VMA does not
  *       allow @perm), -ENOMEM or -EHWPOISON
  */
 TRACE_EVENT(iopf_fault,
-	TP_PROTO(u32 pasid, u64 addr, u32 perm, int ret),
-	TP_ARGS(pasid, addr, perm, ret),
+	TP_PROTO(struct device *dev, u32 pasid, u32 grpid, u64 addr, u32 perm,
+		 int ret),
+	TP_ARGS(dev, pasid, grpid, addr, perm, ret),
 
 	TP_STRUCT__entry(
+		__string(dev, dev_name(dev))
 		__field(u32, pasid)
+		__field(u32, grpid)
 		__field(u64, addr)
 		__field(u32, perm)
 		__field(int, ret)
 	),
 
 	TP_fast_assign(
+		__assign_str(dev, dev_name(dev));
 		__entry->pasid = pasid;
+		__entry->grpid = grpid;
 		__entry->addr = addr;
 		__entry->perm = perm;
 		__entry->ret = ret;
 	),
 
-	TP_printk("pasid=%u addr=0x%llx perm=%s ret=%d", __entry->pasid,
+	TP_printk("%s pasid=%u grpid=%u addr=0x%llx perm=%s ret=%d",
+		  __get_str(dev), __entry->pasid, __entry->grpid,
 		  __entry->addr, iopf_show_perm(__entry->perm), __entry->ret)
 );
 
