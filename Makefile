@@ -10,7 +10,7 @@
 #                       (strict) kernel
 #   make matrix         drivers/iommu/ and lib/tests/ with DEBUG_FS,
 #                       TRACING, FAULT_INJECTION or SMP off
-#   make torture        the torture test alone, for a minute
+#   make torture        the torture test alone, 2 rounds of a minute at least
 #   make test-baseline  the same suite against upstream's handler
 #   make bench          benchmark: upstream's handler vs ours, side by side
 #   make tree | series | docs | check-commits | deps | clean

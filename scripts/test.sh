@@ -40,6 +40,8 @@ KCONFIG_ADD="CONFIG_DEBUG_FS=n" "$ROOT/scripts/kunit.sh" "$T" \
 	"$B/kunit-x86-nodebugfs" "$B/kunit-nodebugfs.log" \
 	> "$B/kunit-nodebugfs.table" || fail "kunit (no debugfs)"
 grep -v ' PASS$' "$B/kunit-nodebugfs.table"
+grep -q "smp: Brought up 1 node, 2 CPUs" "$B/kunit-nodebugfs.log" ||
+	fail "x86_64 kernel without debugfs not on 2 CPUs"
 
 # 1c. arm64, with the SMMUv3 SVA driver -----------------------------------
 step "KUnit: iopf suites, arm64 SMP (-smp 2), ARM_SMMU_V3_SVA=y, QEMU virt"

@@ -5,9 +5,11 @@
  * drivers of 6.1 call it, in the same order and under the same locks.
  *
  *  - enable: add the device to the queue, then register the handler;
- *  - disable: unregister the handler (the drivers ignore -EBUSY), then
- *    remove the device; SMMUv3 does both under its sva_lock, which the
- *    mmu_notifier ->release() of every bound mm also takes;
+ *  - disable: unregister the handler, then remove the device (VT-d's
+ *    intel_iommu_disable_sva() stops at an unregister error; SMMUv3's
+ *    arm_smmu_master_sva_disable_iopf() ignores it and does both under
+ *    its sva_lock, which the mmu_notifier ->release() of every bound mm
+ *    also takes);
  *  - unbind: stop and drain the device, iopf_queue_flush_dev(), then let
  *    the PASID go;
  *  - reports come from one IRQ thread per IOMMU, answers from the queue's
@@ -512,7 +514,7 @@ static void iopf_drv_test_vtd_unbind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->mock[0]->resp[0].code,
 			IOMMU_PAGE_RESP_SUCCESS);
 
-	/* intel_iommu_disable_iopf(): unregister, then remove. */
+	/* intel_iommu_disable_sva(): unregister, then remove. */
 	KUNIT_EXPECT_EQ(test, iommu_unregister_device_fault_handler(t->mock[0]->dev),
 			0);
 	KUNIT_EXPECT_EQ(test, iopf_queue_remove_device(t->queue,

@@ -231,7 +231,7 @@ void iopf_mock_drv_unbind(struct iopf_mock_drv *drv)
 }
 
 /*
- * Enable a device's faults as both drivers do (intel_iommu_enable_iopf(),
+ * Enable a device's faults as both drivers do (intel_iommu_enable_sva(),
  * arm_smmu_master_sva_enable_iopf() under sva_lock): add the device to the
  * queue, then register the handler; on failure, remove it again.
  */
@@ -254,11 +254,11 @@ int iopf_mock_enable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
 }
 
 /*
- * Disable them as both drivers do (intel_iommu_disable_iopf(),
- * arm_smmu_master_sva_disable_iopf() under sva_lock): unregister the
- * handler, whose result the drivers ignore (-EBUSY while answers are
- * pending), then remove the device from the queue.  Returns what remove
- * returned.
+ * Disable them as SMMUv3 does (arm_smmu_master_sva_disable_iopf(), under
+ * sva_lock): unregister the handler, whose result it ignores (-EBUSY
+ * while answers are pending), then remove the device from the queue.
+ * Returns what remove returned.  (VT-d's intel_iommu_disable_sva() does
+ * the same without the lock but stops at an unregister error.)
  */
 int iopf_mock_disable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
 			   struct iopf_queue *queue)
