@@ -147,3 +147,8 @@ torture_check() {
 		return 1
 	fi
 }
+
+# on_two_cpus LOG: the booted kernel of LOG ran SMP on the 2 CPUs QEMU gave it.
+on_two_cpus() {
+	grep -q "smp: Brought up 1 node, 2 CPUs" "$1"
+}

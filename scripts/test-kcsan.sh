@@ -26,7 +26,7 @@ echo "test-kcsan: building the KCSAN kernel (strict mode) if needed, booting it 
 	iopf_torture.groups="$TORTURE_GROUPS" iopf_torture.rounds=4 \
 	iopf_torture.seconds=10 > "$B/kunit-kcsan.table" || bad=1
 grep -E ' (FAIL|CRASH)$' "$B/kunit-kcsan.table"
-grep -q "smp: Brought up 1 node, 2 CPUs" "$LOG" ||
+on_two_cpus "$LOG" ||
 	{ echo "test-kcsan: the kernel did not run on 2 CPUs"; bad=1; }
 grep -q "kcsan: strict mode configured" "$LOG" ||
 	{ echo "test-kcsan: KCSAN is not on"; bad=1; }

@@ -31,8 +31,7 @@ cat "$B/kunit-x86.table"
 [ $kunit_rc -eq 0 ] || fail "kunit"
 python3 "$ROOT/scripts/summary.py" "$B/kunit-x86.log" "$B/kunit-x86.table" \
 	--demo | sed -n '/^Torture/,$p' || fail "demo"
-grep -q "smp: Brought up 1 node, 2 CPUs" "$B/kunit-x86.log" ||
-	fail "x86_64 kernel not on 2 CPUs"
+on_two_cpus "$B/kunit-x86.log" || fail "x86_64 kernel not on 2 CPUs"
 
 # 1b. The same suites without debugfs -------------------------------------
 step "KUnit: iopf suites, x86_64 SMP, CONFIG_DEBUG_FS=n"
@@ -40,16 +39,14 @@ KCONFIG_ADD="CONFIG_DEBUG_FS=n" "$ROOT/scripts/kunit.sh" "$T" \
 	"$B/kunit-x86-nodebugfs" "$B/kunit-nodebugfs.log" \
 	> "$B/kunit-nodebugfs.table" || fail "kunit (no debugfs)"
 grep -v ' PASS$' "$B/kunit-nodebugfs.table"
-grep -q "smp: Brought up 1 node, 2 CPUs" "$B/kunit-nodebugfs.log" ||
-	fail "x86_64 kernel without debugfs not on 2 CPUs"
+on_two_cpus "$B/kunit-nodebugfs.log" || fail "x86_64 kernel without debugfs not on 2 CPUs"
 
 # 1c. arm64, with the SMMUv3 SVA driver -----------------------------------
 step "KUnit: iopf suites, arm64 SMP (-smp 2), ARM_SMMU_V3_SVA=y, QEMU virt"
 KUNIT_ARCH=arm64 "$ROOT/scripts/kunit.sh" "$T" "$B/kunit-arm64" \
 	"$B/kunit-arm64.log" > "$B/kunit-arm64.table" || fail "kunit (arm64)"
 grep -v ' PASS$' "$B/kunit-arm64.table"
-grep -q "smp: Brought up 1 node, 2 CPUs" "$B/kunit-arm64.log" ||
-	fail "arm64 kernel not on 2 CPUs"
+on_two_cpus "$B/kunit-arm64.log" || fail "arm64 kernel not on 2 CPUs"
 for o in drivers/iommu/io-pgfault.o drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.o; do
 	[ -f "$B/kunit-arm64/$o" ] || fail "arm64: $o not built"
 done

@@ -478,6 +478,25 @@ static int iopf_drv_irq_fn(void *data)
 }
 
 /*
+ * Start the IRQ thread on another CPU: @groups groups of device 0 on the
+ * test's PASID and pages.  Return 0 or the error of kthread_create().
+ */
+static int iopf_drv_irq_start(struct iopf_drv_test *t, struct iopf_drv_irq *q,
+			      unsigned int groups)
+{
+	struct task_struct *task;
+
+	*q = (struct iopf_drv_irq) {
+		.mock = t->mock[0], .pasid = t->mm->pasid, .base = t->base,
+		.pages = IOPF_DRV_PAGES, .groups = groups,
+	};
+	init_completion(&q->done);
+	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_drv_irq_fn, q,
+				"iopf-drv-irq");
+	return PTR_ERR_OR_ZERO(task);
+}
+
+/*
  * VT-d: the IRQ thread reports on one CPU while the worker answers on the
  * other; unbind waits for the IRQ thread (drain), flushes, then drops the
  * PASID; disable unregisters and removes.  Every accepted group is
@@ -488,17 +507,10 @@ static int iopf_drv_irq_fn(void *data)
 static void iopf_drv_test_vtd_unbind(struct kunit *test)
 {
 	struct iopf_drv_test *t = test->priv;
-	struct iopf_drv_irq q = {
-		.mock = t->mock[0], .pasid = t->mm->pasid, .base = t->base,
-		.pages = IOPF_DRV_PAGES, .groups = 1000,
-	};
-	struct task_struct *task;
+	struct iopf_drv_irq q;
 	unsigned int n;
 
-	init_completion(&q.done);
-	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_drv_irq_fn, &q,
-				"iopf-drv-irq");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_EQ(test, iopf_drv_irq_start(t, &q, 1000), 0);
 
 	/* intel_svm_drain_prq(): wait for the IRQ thread, then flush. */
 	if (!wait_for_completion_timeout(&q.done, 10 * IOPF_DRV_TIMEOUT)) {
@@ -535,18 +547,11 @@ static void iopf_drv_test_vtd_unbind(struct kunit *test)
 static void iopf_drv_test_smmu_disable_while_reporting(struct kunit *test)
 {
 	struct iopf_drv_test *t = test->priv;
-	struct iopf_drv_irq q = {
-		.mock = t->mock[0], .pasid = t->mm->pasid, .base = t->base,
-		.pages = IOPF_DRV_PAGES, .groups = 100000,
-	};
-	struct task_struct *task;
+	struct iopf_drv_irq q;
 	unsigned long deadline;
 	unsigned int n;
 
-	init_completion(&q.done);
-	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_drv_irq_fn, &q,
-				"iopf-drv-irq");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_EQ(test, iopf_drv_irq_start(t, &q, 100000), 0);
 	/* Disable in the middle of the flow, not before it started. */
 	deadline = jiffies + IOPF_DRV_TIMEOUT;
 	while (READ_ONCE(q.accepted) < 100 && !completion_done(&q.done) &&

@@ -819,22 +819,13 @@ static unsigned long slab_kib(void)
 
 #define IOPF_FLOOD	200000
 
-/* Upstream's handler has no counters (iopf_queue_read_stats()). */
-static bool iopf_have_stats(void)
-{
-#ifdef IOPF_LATENCY_BUCKETS
-	return true;
-#else
-	return false;
-#endif
-}
-
 enum iopf_test_stat { IOPF_STAT_OBJECTS, IOPF_STAT_THROTTLED };
 
 /*
  * A counter of the handler on @queue: its own objects still allocated
  * (groups and partial requests: allocs - frees), or the reports that
- * waited at the bound of queued groups.  -1 for upstream's handler.
+ * waited at the bound of queued groups.  -1 for upstream's handler, which
+ * has no counters.
  */
 static long long handler_counter(struct iopf_queue *queue,
 				 enum iopf_test_stat which)
@@ -849,11 +840,6 @@ static long long handler_counter(struct iopf_queue *queue,
 #else
 	return -1;
 #endif
-}
-
-static long long handler_objects(struct iopf_queue *queue)
-{
-	return handler_counter(queue, IOPF_STAT_OBJECTS);
 }
 
 static void iopf_test_partial_flood(struct kunit *test)
@@ -877,7 +863,7 @@ static void iopf_test_partial_flood(struct kunit *test)
 	}
 	after = slab_kib();
 	growth = after > before ? after - before : 0;
-	objects = handler_objects(t->queue);
+	objects = handler_counter(t->queue, IOPF_STAT_OBJECTS);
 	kunit_info(test, "%u partial requests: %u kept, %u refused, %lld objects of the handler, slab +%lu KiB\n",
 		   IOPF_FLOOD, kept, refused, objects, growth);
 	KUNIT_EXPECT_EQ(test, kept + refused, IOPF_FLOOD);
@@ -896,12 +882,16 @@ static void iopf_test_partial_flood(struct kunit *test)
 	/* Discarding the partials (after an overflow) frees them all... */
 	KUNIT_EXPECT_EQ(test, iopf_queue_discard_partial(t->queue), 0);
 	if (objects >= 0)
-		KUNIT_EXPECT_EQ(test, handler_objects(t->queue), 0LL);
+		KUNIT_EXPECT_EQ(test, handler_counter(t->queue,
+						      IOPF_STAT_OBJECTS),
+				0LL);
 	/* ...and makes room again. */
 	KUNIT_EXPECT_EQ(test, iopf_report(t, t->mock, 6, IOPF_W,
 					  page_addr(t, 2), false), 0);
 	if (objects >= 0)
-		KUNIT_EXPECT_EQ(test, handler_objects(t->queue), 2LL);
+		KUNIT_EXPECT_EQ(test, handler_counter(t->queue,
+						      IOPF_STAT_OBJECTS),
+				2LL);
 }
 
 #ifdef CONFIG_FAULT_INJECTION
@@ -1292,6 +1282,7 @@ static void iopf_test_queued_bound(struct kunit *test)
 	unsigned int reported, stalled;
 	struct task_struct *tf, *to;
 	unsigned long deadline;
+	long long throttled;
 	bool other_done;
 
 	init_completion(&f.done);
@@ -1328,8 +1319,9 @@ static void iopf_test_queued_bound(struct kunit *test)
 	flush_expect(test, t->mock, IOPF_MAX_QUEUED + 1);
 	flush_expect(test, mock2, 1);
 	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 1), false));
-	KUNIT_EXPECT_EQ(test, handler_counter(t->queue, IOPF_STAT_THROTTLED),
-			iopf_have_stats() ? 1LL : -1LL);
+	throttled = handler_counter(t->queue, IOPF_STAT_THROTTLED);
+	if (throttled >= 0)
+		KUNIT_EXPECT_EQ(test, throttled, 1LL);
 }
 
 /* Faults of several devices on one queue are answered to their device. */

@@ -448,21 +448,20 @@ static int iopf_torture_start(struct kunit *test, struct iopf_torture *t,
 			      int (*fn)(void *data), const char *name)
 {
 	static unsigned int next_cpu;
+	char comm[TASK_COMM_LEN];
 	unsigned int i;
-	int cpu;
 
 	for (i = 0; i < n; i++) {
 		th[i].t = t;
 		th[i].test = test;
 		th[i].id = i;
-		th[i].task = kthread_create(fn, &th[i], "iopf-%s/%u", name, i);
+		snprintf(comm, sizeof(comm), "iopf-%s/%u", name, i);
+		th[i].task = iopf_mock_run_on(cpumask_nth(next_cpu++ %
+							  num_online_cpus(),
+							  cpu_online_mask),
+					      fn, &th[i], comm);
 		if (IS_ERR(th[i].task))
 			return PTR_ERR(th[i].task);
-		cpu = cpumask_nth(next_cpu++ % num_online_cpus(),
-				  cpu_online_mask);
-		if (cpu < nr_cpu_ids)
-			kthread_bind(th[i].task, cpu);
-		wake_up_process(th[i].task);
 	}
 	return 0;
 }
