@@ -30,13 +30,5 @@ done
 echo "every commit builds"
 
 # The exported series applies with git am on the pristine base and gives
-# the same tree.
-"$ROOT/scripts/series.sh" >/dev/null
-git -C "$W" checkout -q -f --detach base
-git -C "$W" -c user.name=check -c user.email=check@localhost am -q \
-	"$B"/series/0[0-9][0-9][1-9]-*.patch
-if git -C "$W" diff --quiet iopf HEAD; then
-	echo "git am of build/series/ on the base gives the same tree as the series"
-else
-	echo "git am result differs from the series"; exit 1
-fi
+# the same tree (series.sh checks it).
+"$ROOT/scripts/series.sh" --check | tail -1

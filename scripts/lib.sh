@@ -8,6 +8,17 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 B=$ROOT/build
 T=$B/linux
 
+# iopf_identity: print "Name <email>" from git's user.name and user.email
+# (as git format-patch -s signs off), or fail if either is unset.
+IOPF_NO_IDENTITY="no git identity <no-identity@invalid>"
+iopf_identity() {
+	local name email
+	name=$(git -C "$ROOT" config user.name) || return 1
+	email=$(git -C "$ROOT" config user.email) || return 1
+	[ -n "$name" ] && [ -n "$email" ] || return 1
+	echo "$name <$email>"
+}
+
 # ccache: key objects on paths relative to the build, so that a fresh clone
 # elsewhere on the machine may reuse them.
 export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true

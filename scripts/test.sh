@@ -82,7 +82,7 @@ step "Sphinx: Documentation/iommu"
 
 # 4. checkpatch on the series -------------------------------------------------
 step "checkpatch --strict on the series"
-"$ROOT/scripts/series.sh" > /dev/null || fail "series"
+"$ROOT/scripts/series.sh" --check | tail -1 || fail "series"
 cp_bad=0
 for p in "$B"/series/0*.patch; do
 	case "$p" in *0000-cover-letter.patch) continue ;; esac

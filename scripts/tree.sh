@@ -12,9 +12,20 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 
-export GIT_AUTHOR_NAME="iopf developers"
-export GIT_AUTHOR_EMAIL="iopf@example.org"
+# The series is authored, signed off and maintained (MAINTAINERS' M: line)
+# by whoever assembles it: git's own identity, as `git format-patch -s`
+# takes it.  Without one the tree is still assembled for local builds and
+# tests, under a name that says so; `make series` refuses to export it.
+if ! identity=$(iopf_identity); then
+	echo "tree: no git identity (git config user.name / user.email):" \
+	     "commits are by '$IOPF_NO_IDENTITY', make series will refuse" >&2
+	identity=$IOPF_NO_IDENTITY
+fi
+export GIT_AUTHOR_NAME=${identity% <*}
+GIT_AUTHOR_EMAIL=${identity##*<}
+export GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL%>}
 export GIT_AUTHOR_DATE="2026-11-23T12:00:00Z"
+identity_sed=$(printf '%s' "$identity" | sed 's/[&|\\]/\\&/g')
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME"
 export GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
 export GIT_COMMITTER_DATE="$GIT_AUTHOR_DATE"
@@ -38,8 +49,10 @@ make_base() {
 }
 
 series_hash() {
-	(cd "$ROOT" && find linux patches series scripts/tree.sh -type f -print0 |
-		sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
+	{ echo "$identity"
+	  (cd "$ROOT" && find linux patches series scripts/tree.sh -type f \
+		-print0 | sort -z | xargs -0 sha256sum); } |
+		sha256sum | cut -d' ' -f1
 }
 
 # Fields of a series message: everything after the line "---".
@@ -62,7 +75,9 @@ apply_commit() {
 		if [ "$mode" = baseline ] && [[ "$skip" == *" $p "* ]]; then
 			continue
 		fi
-		git -C "$t" apply --index "$ROOT/$p" ||
+		# MAINTAINERS names the identity assembling the series.
+		sed "s|@IOPF_MAINTAINER@|$identity_sed|" "$ROOT/$p" |
+			git -C "$t" apply --index - ||
 			{ echo "tree: $p does not apply" >&2; exit 1; }
 	done
 	message "$msg" | git -C "$t" commit -q -s -F -

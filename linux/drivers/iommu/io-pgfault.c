@@ -32,7 +32,7 @@
  *                            iopf_queue_remove_device() and
  *                            iopf_queue_free(): no answer is owed for a
  *                            group whose last request never arrived.
- * struct iopf_fault          One per non-last request, owned by its group.
+ * struct iopf_request        One per non-last request, owned by its group.
  *                            The last request is embedded in the group.
  *
  * Locks
@@ -239,11 +239,11 @@ struct iopf_device_param {
 };
 
 /**
- * struct iopf_fault - a non-last request of a group
+ * struct iopf_request - a non-last request of a group
  * @fault: the request as reported
  * @node: entry in iopf_group::faults
  */
-struct iopf_fault {
+struct iopf_request {
 	struct iommu_fault fault;
 	struct list_head node;
 };
@@ -260,7 +260,7 @@ struct iopf_fault {
  * @work: handles and answers the group once it is complete
  */
 struct iopf_group {
-	struct iopf_fault last;
+	struct iopf_request last;
 	struct list_head faults;
 	unsigned int nr_partial;
 	u32 grpid;
@@ -278,12 +278,12 @@ struct iopf_group {
 static void iopf_group_free(struct iopf_group *group)
 {
 	struct iopf_queue *queue = group->param->queue;
-	struct iopf_fault *iopf, *next;
+	struct iopf_request *req, *next;
 	unsigned int n = 1;
 
-	list_for_each_entry_safe(iopf, next, &group->faults, node) {
-		if (iopf != &group->last) {
-			kfree(iopf);
+	list_for_each_entry_safe(req, next, &group->faults, node) {
+		if (req != &group->last) {
+			kfree(req);
 			n++;
 		}
 	}
@@ -354,36 +354,36 @@ static bool iopf_handle_one(struct iopf_group *group, struct mm_struct *mm,
 	return !ret;
 }
 
-/* Does @iopf belong with the group whose last request is @last? */
-static bool iopf_pasid_ok(struct iopf_fault *iopf,
+/* Does @req belong with the group whose last request is @last? */
+static bool iopf_pasid_ok(struct iopf_request *req,
 			  struct iommu_fault_page_request *last)
 {
-	return (iopf->fault.prm.flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) &&
-	       iopf->fault.prm.pasid == last->pasid;
+	return (req->fault.prm.flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) &&
+	       req->fault.prm.pasid == last->pasid;
 }
 
 /*
- * Merge the requests that follow @iopf in @group for the same page into
+ * Merge the requests that follow @req in @group for the same page into
  * one: return the last of them and the union of their permissions in
  * @perm.
  */
-static struct iopf_fault *iopf_merge_page(struct iopf_group *group,
-					  struct iopf_fault *iopf, u32 *perm)
+static struct iopf_request *iopf_merge_page(struct iopf_group *group,
+					    struct iopf_request *req, u32 *perm)
 {
 	struct iommu_fault_page_request *last = &group->last.fault.prm;
-	unsigned long page = iopf->fault.prm.addr & PAGE_MASK;
-	struct iopf_fault *next;
+	unsigned long page = req->fault.prm.addr & PAGE_MASK;
+	struct iopf_request *next;
 
-	*perm = iopf->fault.prm.perm;
-	while (!list_is_last(&iopf->node, &group->faults)) {
-		next = list_next_entry(iopf, node);
+	*perm = req->fault.prm.perm;
+	while (!list_is_last(&req->node, &group->faults)) {
+		next = list_next_entry(req, node);
 		if ((next->fault.prm.addr & PAGE_MASK) != page ||
 		    !iopf_pasid_ok(next, last))
 			break;
 		*perm |= next->fault.prm.perm;
-		iopf = next;
+		req = next;
 	}
-	return iopf;
+	return req;
 }
 
 /*
@@ -395,7 +395,7 @@ static struct iopf_fault *iopf_merge_page(struct iopf_group *group,
 static enum iommu_page_response_code iopf_handle_faults(struct iopf_group *group)
 {
 	struct iommu_fault_page_request *last = &group->last.fault.prm;
-	struct iopf_fault *iopf;
+	struct iopf_request *req;
 	struct mm_struct *mm;
 	bool ok = true;
 	u64 addr;
@@ -409,13 +409,13 @@ static enum iommu_page_response_code iopf_handle_faults(struct iopf_group *group
 		return IOMMU_PAGE_RESP_INVALID;
 
 	mmap_read_lock(mm);
-	list_for_each_entry(iopf, &group->faults, node) {
-		if (!iopf_pasid_ok(iopf, last)) {
+	list_for_each_entry(req, &group->faults, node) {
+		if (!iopf_pasid_ok(req, last)) {
 			ok = false;
 			break;
 		}
-		addr = iopf->fault.prm.addr;
-		iopf = iopf_merge_page(group, iopf, &perm);
+		addr = req->fault.prm.addr;
+		req = iopf_merge_page(group, req, &perm);
 		ok = iopf_handle_one(group, mm, addr, perm);
 		if (!ok)
 			break;
@@ -561,7 +561,7 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 {
 	u32 grpid = fault->prm.grpid;
 	struct iopf_group *group;
-	struct iopf_fault *iopf;
+	struct iopf_request *req;
 
 	lockdep_assert_held(&param->dev->iommu->lock);
 
@@ -569,10 +569,10 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 		return -ENOSPC;
 
 	/* Fully written below: no need to zero it. */
-	iopf = iopf_obj_alloc(param, sizeof(*iopf), GFP_KERNEL);
-	if (!iopf)
+	req = iopf_obj_alloc(param, sizeof(*req), GFP_KERNEL);
+	if (!req)
 		return -ENOMEM;
-	iopf->fault = *fault;
+	req->fault = *fault;
 
 	group = iopf_find_group(param, grpid);
 	if (!group) {
@@ -583,13 +583,13 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 		hash_add(param->groups, &group->node, grpid);
 	}
 
-	list_add_tail(&iopf->node, &group->faults);
+	list_add_tail(&req->node, &group->faults);
 	group->nr_partial++;
 	param->nr_partial++;
 	return 0;
 
 err_free_fault:
-	kfree(iopf);
+	kfree(req);
 	iopf_stat_inc(param->queue, frees);
 	return -ENOMEM;
 }
@@ -637,8 +637,8 @@ static int iopf_queue_group(struct iopf_device_param *param,
 	return 0;
 }
 
-static int iopf_report(struct iopf_device_param *param,
-		       struct iommu_fault *fault)
+static int iopf_add_request(struct iopf_device_param *param,
+			    struct iommu_fault *fault)
 {
 	u32 flags = fault->prm.flags;
 	bool last = flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
@@ -703,7 +703,7 @@ int iommu_queue_iopf(struct iommu_fault *fault, void *cookie)
 
 	param = dev->iommu->iopf_param;
 	if (param)
-		ret = iopf_report(param, fault);
+		ret = iopf_add_request(param, fault);
 	else
 		ret = -ENODEV;
 

@@ -409,18 +409,22 @@ static void iopf_drv_test_response_context(struct kunit *test)
 	struct iopf_drv_test *t = test->priv;
 	struct iopf_drv_ctx c = { .in_worker = true, .fparam_lock = true };
 	unsigned int i;
+	int ret;
 
 	t->mock[0]->priv = &c;
 	t->mock[0]->hook = iopf_drv_ctx_hook;
 	/*
-	 * One group at a time: the hook runs before the mock counts the
-	 * answer, so once it is counted no report is in progress that
-	 * would hold dev->iommu->lock (seen without lockdep), and no two
-	 * workers write @c at once.
+	 * One group at a time, each reported with the mm's mmap_lock held
+	 * for writing: its worker waits in mmap_read_lock() until the
+	 * report has returned and dropped dev->iommu->lock (which the hook
+	 * would see without lockdep), and no two workers write @c at once.
 	 */
 	for (i = 0; i < 8; i++) {
-		KUNIT_ASSERT_EQ(test, iopf_drv_report(t->mock[0], t->mm->pasid,
-						      i, t->base, true), 0);
+		mmap_write_lock(t->mm);
+		ret = iopf_drv_report(t->mock[0], t->mm->pasid, i, t->base,
+				      true);
+		mmap_write_unlock(t->mm);
+		KUNIT_ASSERT_EQ(test, ret, 0);
 		KUNIT_ASSERT_EQ(test, iopf_mock_wait(t->mock[0], i + 1,
 						     IOPF_DRV_TIMEOUT), i + 1);
 	}

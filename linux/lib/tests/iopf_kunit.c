@@ -122,7 +122,7 @@ static unsigned long page_addr(struct iopf_test *t, int i)
 }
 
 /* Report a page request for the test's PASID. */
-static int iopf_report(struct iopf_test *t, struct iopf_mock *mock, u32 grpid,
+static int report_page(struct iopf_test *t, struct iopf_mock *mock, u32 grpid,
 		       u32 perm, u64 addr, bool last)
 {
 	return iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
@@ -238,9 +238,9 @@ static void iopf_test_no_queue(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iopf_queue_remove_device(t->queue, t->mock->dev),
 			0);
 	/* The caller gets the error and answers the group itself. */
-	KUNIT_EXPECT_EQ(test, iopf_report(t, t->mock, 1, IOPF_R,
+	KUNIT_EXPECT_EQ(test, report_page(t, t->mock, 1, IOPF_R,
 					  page_addr(t, 0), true), -ENODEV);
-	KUNIT_EXPECT_EQ(test, iopf_report(t, t->mock, 2, IOPF_R,
+	KUNIT_EXPECT_EQ(test, report_page(t, t->mock, 2, IOPF_R,
 					  page_addr(t, 0), false), -ENODEV);
 	KUNIT_EXPECT_EQ(test, iopf_mock_count(t->mock), 0U);
 	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
@@ -251,7 +251,7 @@ static void iopf_test_read_fault(struct kunit *test)
 	struct iopf_test *t = test->priv;
 
 	KUNIT_ASSERT_FALSE(test, page_present(t->mm, page_addr(t, 3), false));
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 5, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 5, IOPF_R,
 					  page_addr(t, 3), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 5, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -264,7 +264,7 @@ static void iopf_test_write_fault(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 6, IOPF_R | IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 6, IOPF_R | IOPF_W,
 					  page_addr(t, 4), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 6, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -278,9 +278,9 @@ static void iopf_test_group(struct kunit *test)
 	int i;
 
 	for (i = 0; i < 3; i++)
-		KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 7, IOPF_W,
+		KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 7, IOPF_W,
 						  page_addr(t, i), false), 0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 7, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 7, IOPF_W,
 					  page_addr(t, 3), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 7, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -293,12 +293,12 @@ static void iopf_test_partial_waits_for_last(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 8, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 8, IOPF_R,
 					  page_addr(t, 0), false), 0);
 	flush_expect(test, t->mock, 0);
 	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 8, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 8, IOPF_R,
 					  page_addr(t, 1), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 8, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -306,7 +306,7 @@ static void iopf_test_partial_waits_for_last(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 1), false));
 
 	/* The partial went with its group: a new group of that id is alone. */
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 8, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 8, IOPF_R,
 					  page_addr(t, 2), true), 0);
 	flush_expect(test, t->mock, 2);
 	expect_resp(test, t->mock, 1, 8, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -318,10 +318,10 @@ static void iopf_test_interleaved_groups(struct kunit *test)
 	int i;
 
 	for (i = 0; i < 8; i++)
-		KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 10 + (i & 1),
+		KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 10 + (i & 1),
 						  IOPF_W, page_addr(t, i),
 						  false), 0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 11, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 11, IOPF_W,
 					  page_addr(t, 8), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 11, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -329,7 +329,7 @@ static void iopf_test_interleaved_groups(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, page_present(t->mm, page_addr(t, i), true),
 				!!(i & 1));
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 10, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 10, IOPF_W,
 					  page_addr(t, 9), true), 0);
 	flush_expect(test, t->mock, 2);
 	expect_resp(test, t->mock, 1, 10, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -347,7 +347,7 @@ static void iopf_test_many_groups(struct kunit *test)
 	for (g = 0; g < 16; g++)
 		for (i = 0; i < 4; i++)
 			KUNIT_ASSERT_EQ(test,
-					iopf_report(t, t->mock, 100 + g, IOPF_W,
+					report_page(t, t->mock, 100 + g, IOPF_W,
 						    page_addr(t, g * 4 + i),
 						    i == 3), 0);
 	flush_expect(test, t->mock, 16);
@@ -370,9 +370,9 @@ static void iopf_test_duplicate_last(struct kunit *test)
 	struct iopf_test *t = test->priv;
 	unsigned int i, success = 0, invalid = 0;
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 12, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 12, IOPF_R,
 					  page_addr(t, 0), true), 0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 12, IOPF_R, PAGE_SIZE,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 12, IOPF_R, PAGE_SIZE,
 					  true), 0);
 	flush_expect(test, t->mock, 2);
 	for (i = 0; i < 2 && i < iopf_mock_count(t->mock); i++) {
@@ -395,10 +395,10 @@ static void iopf_test_grpid_limits(struct kunit *test)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(grpids); i++) {
-		KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, grpids[i], IOPF_R,
+		KUNIT_ASSERT_EQ(test, report_page(t, t->mock, grpids[i], IOPF_R,
 						  page_addr(t, 2 * i), false),
 				0);
-		KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, grpids[i], IOPF_R,
+		KUNIT_ASSERT_EQ(test, report_page(t, t->mock, grpids[i], IOPF_R,
 						  page_addr(t, 2 * i + 1),
 						  true), 0);
 		flush_expect(test, t->mock, i + 1);
@@ -442,7 +442,7 @@ static void iopf_test_needs_pasid_without_pasid(struct kunit *test)
 					       page_addr(t, 0)), -EINVAL);
 	flush_expect(test, t->mock, 0);
 	/* Nothing left pending in iommu.c: the same group id is usable. */
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 16, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 16, IOPF_R,
 					  page_addr(t, 0), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 16, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -484,11 +484,11 @@ static void iopf_test_bad_addresses(struct kunit *test)
 	unsigned long hole = page_addr(t, IOPF_TEST_PAGES);
 
 	/* Unmapped area (just above the test's mapping), kernel address, non-canonical address. */
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 16, IOPF_R, hole, true),
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 16, IOPF_R, hole, true),
 			0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 17, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 17, IOPF_R,
 					  (u64)PAGE_OFFSET, true), 0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 18, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 18, IOPF_R,
 					  TASK_SIZE + PAGE_SIZE, true), 0);
 	flush_expect(test, t->mock, 3);
 	KUNIT_EXPECT_EQ(test, t->mock->resp[0].code, IOMMU_PAGE_RESP_INVALID);
@@ -501,7 +501,7 @@ static void iopf_test_unaligned(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 19, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 19, IOPF_W,
 					  page_addr(t, 6) + 123, true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 19, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -513,11 +513,11 @@ static void iopf_test_sticky_error(struct kunit *test)
 	struct iopf_test *t = test->priv;
 	unsigned long hole = page_addr(t, IOPF_TEST_PAGES);
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 20, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 20, IOPF_W,
 					  page_addr(t, 0), false), 0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 20, IOPF_W, hole, false),
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 20, IOPF_W, hole, false),
 			0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 20, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 20, IOPF_W,
 					  page_addr(t, 1), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 20, t->pasid, IOMMU_PAGE_RESP_INVALID);
@@ -533,7 +533,7 @@ static void iopf_test_group_pasid_mismatch(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
 					       IOPF_FLAGS_PASID, t->pasid + 1,
 					       21, IOPF_W, page_addr(t, 0)), 0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 21, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 21, IOPF_W,
 					  page_addr(t, 1), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 21, t->pasid, IOMMU_PAGE_RESP_INVALID);
@@ -544,11 +544,11 @@ static void iopf_test_same_page(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 22, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 22, IOPF_R,
 					  page_addr(t, 7), false), 0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 22, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 22, IOPF_R,
 					  page_addr(t, 7) + 8, false), 0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 22, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 22, IOPF_W,
 					  page_addr(t, 7) + 16, true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 22, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -564,9 +564,9 @@ static void iopf_test_same_page_union(struct kunit *test)
 
 	ro = iopf_mock_mmap(PAGE_SIZE, PROT_READ, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(ro));
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 26, IOPF_R, ro, false),
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 26, IOPF_R, ro, false),
 			0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 26, IOPF_W, ro + 64,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 26, IOPF_W, ro + 64,
 					  true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 26, t->pasid, IOMMU_PAGE_RESP_INVALID);
@@ -583,7 +583,7 @@ static void iopf_test_stack_guard(struct kunit *test)
 			       MAP_GROWSDOWN);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(stack));
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 23, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 23, IOPF_W,
 					  stack - PAGE_SIZE, true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 23, t->pasid, IOMMU_PAGE_RESP_INVALID);
@@ -597,7 +597,7 @@ static void iopf_test_stack_guard(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, page_present(t->mm, stack - PAGE_SIZE, false));
 
 	/* The stack itself is served. */
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 24, IOPF_W, stack, true),
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 24, IOPF_W, stack, true),
 			0);
 	flush_expect(test, t->mock, 2);
 	expect_resp(test, t->mock, 1, 24, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -652,7 +652,7 @@ static void iopf_test_permissions(struct kunit *test)
 	addr = iopf_mock_mmap(PAGE_SIZE, c->prot, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 25, c->perm, addr, true),
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 25, c->perm, addr, true),
 			0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 25, t->pasid,
@@ -704,12 +704,12 @@ static void iopf_remove_pending(struct kunit *test, bool free_queue)
 	int i;
 
 	init_completion(&r.done);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 30, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 30, IOPF_W,
 					  page_addr(t, 40), false), 0);
 
 	mmap_write_lock(t->mm);
 	for (i = 0; i < n; i++) {
-		if (iopf_report(t, t->mock, 31 + i, IOPF_W, page_addr(t, i),
+		if (report_page(t, t->mock, 31 + i, IOPF_W, page_addr(t, i),
 				true))
 			break;
 	}
@@ -758,16 +758,16 @@ static void iopf_test_discard_partial(struct kunit *test)
 	struct iopf_test *t = test->priv;
 	struct iopf_mock *mock2 = iopf_test_extra_device(test, 0);
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 40, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 40, IOPF_W,
 					  page_addr(t, 0), false), 0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, mock2, 40, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, mock2, 40, IOPF_W,
 					  page_addr(t, 1), false), 0);
 	KUNIT_ASSERT_EQ(test, iopf_queue_discard_partial(t->queue), 0);
 
 	/* The last requests arrive: their groups lost the partials. */
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 40, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 40, IOPF_W,
 					  page_addr(t, 2), true), 0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, mock2, 40, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, mock2, 40, IOPF_W,
 					  page_addr(t, 3), true), 0);
 	flush_expect(test, t->mock, 1);
 	flush_expect(test, mock2, 1);
@@ -785,16 +785,16 @@ static void iopf_test_partial_cap(struct kunit *test)
 	int i, ret = 0;
 
 	for (i = 0; i < IOPF_MAX_PARTIAL; i++) {
-		ret = iopf_report(t, t->mock, 50, IOPF_R, page_addr(t, 0),
+		ret = report_page(t, t->mock, 50, IOPF_R, page_addr(t, 0),
 				  false);
 		if (ret)
 			break;
 	}
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	/* Over the cap: refused and not kept, neither partial nor last. */
-	KUNIT_EXPECT_EQ(test, iopf_report(t, t->mock, 51, IOPF_W,
+	KUNIT_EXPECT_EQ(test, report_page(t, t->mock, 51, IOPF_W,
 					  page_addr(t, 1), false), -ENOSPC);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 51, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 51, IOPF_W,
 					  page_addr(t, 2), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 51, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -802,11 +802,11 @@ static void iopf_test_partial_cap(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 2), true));
 
 	/* Completing the big group frees the room. */
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 50, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 50, IOPF_R,
 					  page_addr(t, 3), true), 0);
 	flush_expect(test, t->mock, 2);
 	expect_resp(test, t->mock, 1, 50, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
-	KUNIT_EXPECT_EQ(test, iopf_report(t, t->mock, 52, IOPF_W,
+	KUNIT_EXPECT_EQ(test, report_page(t, t->mock, 52, IOPF_W,
 					  page_addr(t, 1), false), 0);
 }
 
@@ -852,7 +852,7 @@ static void iopf_test_partial_flood(struct kunit *test)
 
 	before = slab_kib();
 	for (i = 0; i < IOPF_FLOOD; i++) {
-		ret = iopf_report(t, t->mock, 1000 + i, IOPF_R, page_addr(t, 0),
+		ret = report_page(t, t->mock, 1000 + i, IOPF_R, page_addr(t, 0),
 				  false);
 		if (!ret)
 			kept++;
@@ -873,7 +873,7 @@ static void iopf_test_partial_flood(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, objects, 2LL * kept);
 
 	/* A group of one request is still served. */
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 5, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 5, IOPF_W,
 					  page_addr(t, 1), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 5, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -886,7 +886,7 @@ static void iopf_test_partial_flood(struct kunit *test)
 						      IOPF_STAT_OBJECTS),
 				0LL);
 	/* ...and makes room again. */
-	KUNIT_EXPECT_EQ(test, iopf_report(t, t->mock, 6, IOPF_W,
+	KUNIT_EXPECT_EQ(test, report_page(t, t->mock, 6, IOPF_W,
 					  page_addr(t, 2), false), 0);
 	if (objects >= 0)
 		KUNIT_EXPECT_EQ(test, handler_counter(t->queue,
@@ -902,7 +902,7 @@ static int report_fail_nth(struct iopf_test *t, unsigned int nth, u32 grpid,
 	int ret;
 
 	iopf_mock_fail_nth(nth);
-	ret = iopf_report(t, t->mock, grpid, IOPF_W, addr, last);
+	ret = report_page(t, t->mock, grpid, IOPF_W, addr, last);
 	iopf_mock_fail_nth(0);
 	return ret;
 }
@@ -924,7 +924,7 @@ static void iopf_test_alloc_failure(struct kunit *test)
 			-ENOMEM);
 	KUNIT_EXPECT_EQ(test, report_fail_nth(t, 2, 60, page_addr(t, 1), false),
 			-ENOMEM);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 60, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 60, IOPF_W,
 					  page_addr(t, 2), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 60, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -933,11 +933,11 @@ static void iopf_test_alloc_failure(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 2), true));
 
 	/* A partial request joining a group: the request only. */
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 61, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 61, IOPF_W,
 					  page_addr(t, 3), false), 0);
 	KUNIT_EXPECT_EQ(test, report_fail_nth(t, 1, 61, page_addr(t, 4), false),
 			-ENOMEM);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 61, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 61, IOPF_W,
 					  page_addr(t, 5), true), 0);
 	flush_expect(test, t->mock, 2);
 	expect_resp(test, t->mock, 1, 61, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -951,7 +951,7 @@ static void iopf_test_alloc_failure(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 6), false));
 
 	/* A last request completing a group allocates nothing. */
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 63, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 63, IOPF_W,
 					  page_addr(t, 7), false), 0);
 	KUNIT_EXPECT_EQ(test, report_fail_nth(t, 1, 63, page_addr(t, 8), true),
 			0);
@@ -980,7 +980,7 @@ static void iopf_test_alloc_failure(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(t->queue, mock2->dev),
 			-ENOMEM);
 	iopf_mock_fail_nth(0);
-	KUNIT_EXPECT_EQ(test, iopf_report(t, mock2, 1, IOPF_W, page_addr(t, 9),
+	KUNIT_EXPECT_EQ(test, report_page(t, mock2, 1, IOPF_W, page_addr(t, 9),
 					  true), -ENODEV);
 	KUNIT_EXPECT_EQ(test, iopf_queue_add_device(t->queue, mock2->dev), 0);
 
@@ -1001,7 +1001,7 @@ static void iopf_test_flush_answers(struct kunit *test)
 	int i;
 
 	for (i = 0; i < 32; i++)
-		KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 60 + i, IOPF_W,
+		KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 60 + i, IOPF_W,
 						  page_addr(t, i), true), 0);
 	/* No wait: flush alone guarantees the answers. */
 	flush_expect(test, t->mock, 32);
@@ -1038,7 +1038,7 @@ static int iopf_reporter_fn(void *data)
 {
 	struct iopf_reporter *r = data;
 
-	r->ret = iopf_report(r->t, r->mock, r->grpid, IOPF_W, r->addr, true);
+	r->ret = report_page(r->t, r->mock, r->grpid, IOPF_W, r->addr, true);
 	complete(&r->done);
 	return 0;
 }
@@ -1066,7 +1066,7 @@ static void iopf_test_flush_does_not_block(struct kunit *test)
 	init_completion(&other.done);
 
 	mmap_write_lock(t->mm);
-	if (iopf_report(t, t->mock, 80, IOPF_W, page_addr(t, 0), true)) {
+	if (report_page(t, t->mock, 80, IOPF_W, page_addr(t, 0), true)) {
 		mmap_write_unlock(t->mm);
 		KUNIT_FAIL(test, "report refused");
 		return;
@@ -1075,8 +1075,10 @@ static void iopf_test_flush_does_not_block(struct kunit *test)
 	msleep(50);
 	ts = kthread_run(iopf_reporter_fn, &same, "iopf-rep1");
 	to = kthread_run(iopf_reporter_fn, &other, "iopf-rep2");
-	same_done = !IS_ERR(ts) && wait_for_completion_timeout(&same.done, HZ);
-	other_done = !IS_ERR(to) && wait_for_completion_timeout(&other.done, HZ);
+	same_done = !IS_ERR(ts) &&
+		    wait_for_completion_timeout(&same.done, IOPF_TEST_TIMEOUT);
+	other_done = !IS_ERR(to) &&
+		     wait_for_completion_timeout(&other.done, IOPF_TEST_TIMEOUT);
 	flush_waited = !IS_ERR(tf) && !completion_done(&f.done);
 	mmap_write_unlock(t->mm);
 	/*
@@ -1256,7 +1258,7 @@ static int iopf_filler_fn(void *data)
 	unsigned int i;
 
 	for (i = 0; i < f->n; i++) {
-		f->ret = iopf_report(f->t, f->t->mock, i & 0xff, IOPF_R,
+		f->ret = report_page(f->t, f->t->mock, i & 0xff, IOPF_R,
 				     page_addr(f->t, i == f->n - 1), true);
 		if (f->ret)
 			break;
@@ -1290,7 +1292,7 @@ static void iopf_test_queued_bound(struct kunit *test)
 	mmap_write_lock(t->mm);
 	tf = kthread_run(iopf_filler_fn, &f, "iopf-filler");
 	/* Reports do not block before the bound: wait for them to get there. */
-	deadline = jiffies + 2 * IOPF_TEST_TIMEOUT;
+	deadline = jiffies + 12 * IOPF_TEST_TIMEOUT;
 	while (!IS_ERR(tf) && READ_ONCE(f.done_n) < IOPF_MAX_QUEUED &&
 	       !completion_done(&f.done) && time_before(jiffies, deadline))
 		usleep_range(1000, 2000);
@@ -1298,7 +1300,8 @@ static void iopf_test_queued_bound(struct kunit *test)
 	msleep(200);
 	stalled = !IS_ERR(tf) && !completion_done(&f.done);
 	to = kthread_run(iopf_reporter_fn, &other, "iopf-rep-other");
-	other_done = !IS_ERR(to) && wait_for_completion_timeout(&other.done, HZ);
+	other_done = !IS_ERR(to) &&
+		     wait_for_completion_timeout(&other.done, IOPF_TEST_TIMEOUT);
 	mmap_write_unlock(t->mm);
 	/*
 	 * The threads use our stack: wait for them before any assertion
@@ -1335,7 +1338,7 @@ static void iopf_test_devices_share_queue(struct kunit *test)
 	m[2] = iopf_test_extra_device(test, 1);
 	for (i = 0; i < 4; i++)
 		for (d = 0; d < 3; d++)
-			KUNIT_ASSERT_EQ(test, iopf_report(t, m[d], 7, IOPF_W,
+			KUNIT_ASSERT_EQ(test, report_page(t, m[d], 7, IOPF_W,
 							  page_addr(t, d * 4 + i),
 							  i == 3), 0);
 	for (d = 0; d < 3; d++) {
@@ -1354,11 +1357,11 @@ static void iopf_test_remove_one_of_many(struct kunit *test)
 	struct iopf_test *t = test->priv;
 	struct iopf_mock *mock2 = iopf_test_extra_device(test, 0);
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, mock2, 3, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, mock2, 3, IOPF_W,
 					  page_addr(t, 0), false), 0);
 	KUNIT_ASSERT_EQ(test, iopf_queue_remove_device(t->queue, t->mock->dev),
 			0);
-	KUNIT_ASSERT_EQ(test, iopf_report(t, mock2, 3, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, mock2, 3, IOPF_W,
 					  page_addr(t, 1), true), 0);
 	flush_expect(test, mock2, 1);
 	expect_resp(test, mock2, 0, 3, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -1370,7 +1373,7 @@ static void iopf_test_wait_without_flush(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 95, IOPF_R,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 95, IOPF_R,
 					  page_addr(t, 9), true), 0);
 	KUNIT_EXPECT_EQ(test, iopf_mock_wait(t->mock, 1, IOPF_TEST_TIMEOUT), 1U);
 	expect_resp(test, t->mock, 0, 95, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
@@ -1446,7 +1449,7 @@ static void iopf_test_null_arguments(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, iopf_queue_flush_dev(NULL), -ENODEV);
 	/* Nothing changed for the device. */
-	KUNIT_ASSERT_EQ(test, iopf_report(t, t->mock, 99, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 99, IOPF_W,
 					  page_addr(t, 0), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 99, t->pasid, IOMMU_PAGE_RESP_SUCCESS);

@@ -77,10 +77,15 @@ struct iopf_obs {
 	unsigned int nr_response;
 };
 
-/* Append @e to @log under @o->lock; count it even when @log is full. */
+/*
+ * Append @e to @log under @o->lock; count it even when @log is full.  Events
+ * of other devices (the probes are global) are not ours.
+ */
 static void iopf_obs_log(struct iopf_obs *o, struct iopf_obs_event *log,
 			 unsigned int *nr, const struct iopf_obs_event *e)
 {
+	if (e->dev != o->mock->dev)
+		return;
 	spin_lock(&o->lock);
 	if (*nr < IOPF_OBS_EVENTS)
 		log[*nr] = *e;
