@@ -59,9 +59,11 @@ series_hash() {
 field() { sed -n '/^---$/,$p' "$1" | sed -n "s/^$2: *//p"; }
 message() { sed '/^---$/,$d' "$1"; }
 
-# apply_commit TREE MSG [baseline]: copy the commit's files, apply its
-# patches (for the baseline, minus those listed under baseline-skip) and
-# commit with the message.
+# apply_commit TREE MSG [baseline]: copy the commit's files, unapply the
+# patches listed under unapply (a file of linux/ is its last version: an
+# earlier commit gets it without what later commits add, which they add
+# back as patches), apply its patches (for the baseline, minus those listed
+# under baseline-skip) and commit with the message.
 apply_commit() {
 	local t=$1 msg=$2 mode=${3:-} f p skip
 	skip=" $(field "$msg" baseline-skip) "
@@ -70,6 +72,10 @@ apply_commit() {
 		cp "$ROOT/linux/$f" "$t/$f"
 		# Debian's .gitignore hides new files: add ours explicitly.
 		git -C "$t" add -f -- "$f"
+	done
+	for p in $(field "$msg" unapply); do
+		git -C "$t" apply -R --index "$ROOT/$p" ||
+			{ echo "tree: $p does not unapply from linux/" >&2; exit 1; }
 	done
 	for p in $(field "$msg" patches); do
 		if [ "$mode" = baseline ] && [[ "$skip" == *" $p "* ]]; then
@@ -91,6 +97,15 @@ build_series() {
 	git_t clean -q -fdx
 	for msg in "$ROOT"/series/[0-9]*.msg; do
 		apply_commit "$T" "$msg"
+	done
+	# Files that later commits patch back: the series ends with
+	# linux/'s version of them.
+	for msg in "$ROOT"/series/[0-9]*.msg; do
+		[ -n "$(field "$msg" unapply)" ] || continue
+		for f in $(field "$msg" files); do
+			cmp -s "$ROOT/linux/$f" "$T/$f" ||
+				{ echo "tree: the series does not end with linux/$f" >&2; exit 1; }
+		done
 	done
 	git_t tag -f iopf >/dev/null
 

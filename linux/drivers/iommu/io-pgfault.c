@@ -51,6 +51,10 @@
  * iopf_device_param::nr_queued is atomic: raised by the report path under
  *                      dev_iommu::lock (so one reporter at a time checks it
  *                      against the bound), dropped by the work items.
+ * iopf_device_param::unhandled is written under dev_iommu::lock (release)
+ *                      and read by the work items without a lock
+ *                      (acquire); replacing it flushes the queue, so no
+ *                      call to the old notifier is left after that.
  * A queued group is touched by its work item only: no lock.
  * iommu.c's iommu_fault_param::lock nests inside dev_iommu::lock on the
  * report path, and is taken alone by iommu_page_response() in the worker.
@@ -68,10 +72,12 @@
  * The work item never drops the last mm_users reference itself
  * (mmput_async()): the mm's exit would run the IOMMU driver's mmu_notifier
  * ->release(), and SMMUv3 takes in it the sva_lock it holds around
- * iopf_queue_remove_device().  Otherwise it reaches the driver only
- * through ->page_response() and the mmu_notifier invalidation callbacks
- * (a fault that breaks COW), so drivers may remove and flush under their
- * own locks as long as those callbacks do not take them.
+ * iopf_queue_remove_device().  Otherwise it reaches the drivers only
+ * through the IOMMU driver's ->page_response() and mmu_notifier
+ * invalidation callbacks (a fault that breaks COW), and the device
+ * driver's unhandled-fault notifier (after the answer, no lock held), so
+ * drivers may remove and flush under their own locks as long as those
+ * callbacks do not take them.
  *
  * Statistics and tracing
  * ----------------------
@@ -226,6 +232,9 @@ struct iopf_queue {
  *            removal waits for them to drop to zero
  * @nr_queued: groups queued and not yet answered
  * @queued_wq: a report at the bound of @nr_queued waits here
+ * @unhandled: the device driver's notifier of groups answered INVALID, or
+ *             NULL; set under dev->iommu->lock, read by the work items
+ *             without a lock
  */
 struct iopf_device_param {
 	struct device *dev;
@@ -236,6 +245,7 @@ struct iopf_device_param {
 	atomic_t flushers;
 	atomic_t nr_queued;
 	wait_queue_head_t queued_wq;
+	struct iopf_unhandled_notifier *unhandled;
 };
 
 /**
@@ -320,9 +330,10 @@ static unsigned int iopf_fault_flags(u32 perm)
 /*
  * Fault one page in with mmap_lock held for read.  Never expands a stack.
  * Return 0, -EFAULT when no VMA maps @addr, -EACCES when the VMA does not
- * allow @perm, or the error of the fault.
+ * allow @perm, or the error of the fault; on error, say why in @reason.
  */
-static int iopf_fault_in(struct mm_struct *mm, unsigned long addr, u32 perm)
+static int iopf_fault_in(struct mm_struct *mm, unsigned long addr, u32 perm,
+			 enum iopf_reason *reason)
 {
 	struct vm_area_struct *vma;
 	vm_fault_t ret;
@@ -330,27 +341,49 @@ static int iopf_fault_in(struct mm_struct *mm, unsigned long addr, u32 perm)
 	mmap_assert_locked(mm);
 
 	vma = vma_lookup(mm, addr);
-	if (!vma)
+	if (!vma) {
+		*reason = IOPF_REASON_NO_VMA;
 		return -EFAULT;
-	if (iopf_vm_flags(perm) & ~vma->vm_flags)
+	}
+	if (iopf_vm_flags(perm) & ~vma->vm_flags) {
+		*reason = IOPF_REASON_PERM;
 		return -EACCES;
+	}
 
 	ret = handle_mm_fault(vma, addr, iopf_fault_flags(perm), NULL);
-	if (ret & VM_FAULT_ERROR)
+	if (ret & VM_FAULT_ERROR) {
+		*reason = IOPF_REASON_FAULT;
 		return vm_fault_to_errno(ret, 0) ?: -EFAULT;
+	}
 	return 0;
 }
 
-/* Fault in one page for @group; false when the group fails with it. */
+/* Record in @why that the group fails at @addr for @perm. */
+static void iopf_set_unhandled(struct iopf_unhandled *why, u64 addr, u32 perm,
+			       enum iopf_reason reason, int err)
+{
+	why->addr = addr;
+	why->perm = perm;
+	why->reason = reason;
+	why->err = err;
+}
+
+/*
+ * Fault in one page for @group; false when the group fails with it, and
+ * then @why says why.
+ */
 static bool iopf_handle_one(struct iopf_group *group, struct mm_struct *mm,
-			    u64 addr, u32 perm)
+			    u64 addr, u32 perm, struct iopf_unhandled *why)
 {
 	struct iommu_fault_page_request *last = &group->last.fault.prm;
-	int ret = iopf_fault_in(mm, addr, perm);
+	enum iopf_reason reason;
+	int ret = iopf_fault_in(mm, addr, perm, &reason);
 
 	iopf_stat_inc(group->param->queue, faults);
 	trace_iopf_fault(group->param->dev, last->pasid, last->grpid, addr,
 			 perm, ret);
+	if (ret)
+		iopf_set_unhandled(why, addr, perm, reason, ret);
 	return !ret;
 }
 
@@ -390,33 +423,48 @@ static struct iopf_request *iopf_merge_page(struct iopf_group *group,
  * Handle every request of @group under one mm reference and one mmap_lock.
  * Consecutive requests for one page are handled once, with the union of
  * their permissions.  Errors are sticky: the first failed request ends the
- * group.
+ * group, and @why says where and why.
  */
-static enum iommu_page_response_code iopf_handle_faults(struct iopf_group *group)
+static enum iommu_page_response_code
+iopf_handle_faults(struct iopf_group *group, struct iopf_unhandled *why)
 {
 	struct iommu_fault_page_request *last = &group->last.fault.prm;
+	struct iommu_fault_page_request *first;
 	struct iopf_request *req;
 	struct mm_struct *mm;
 	bool ok = true;
 	u64 addr;
 	u32 perm;
 
-	if (!(last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
+	first = &list_first_entry(&group->faults, struct iopf_request,
+				  node)->fault.prm;
+	why->pasid = last->pasid;
+	why->grpid = last->grpid;
+	if (!(last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID)) {
+		iopf_set_unhandled(why, first->addr, first->perm,
+				   IOPF_REASON_PASID, -EINVAL);
 		return IOMMU_PAGE_RESP_INVALID;
+	}
 
 	mm = iommu_sva_find(last->pasid);
-	if (IS_ERR_OR_NULL(mm))
+	if (IS_ERR_OR_NULL(mm)) {
+		iopf_set_unhandled(why, first->addr, first->perm,
+				   IOPF_REASON_NO_MM, -ESRCH);
 		return IOMMU_PAGE_RESP_INVALID;
+	}
 
 	mmap_read_lock(mm);
 	list_for_each_entry(req, &group->faults, node) {
 		if (!iopf_pasid_ok(req, last)) {
+			iopf_set_unhandled(why, req->fault.prm.addr,
+					   req->fault.prm.perm,
+					   IOPF_REASON_PASID, -EINVAL);
 			ok = false;
 			break;
 		}
 		addr = req->fault.prm.addr;
 		req = iopf_merge_page(group, req, &perm);
-		ok = iopf_handle_one(group, mm, addr, perm);
+		ok = iopf_handle_one(group, mm, addr, perm, why);
 		if (!ok)
 			break;
 	}
@@ -486,15 +534,36 @@ static void iopf_dequeued(struct iopf_device_param *param)
 		wake_up(&param->queued_wq);
 }
 
+/* Tell the device driver, if it asked, why @param's group failed. */
+static void iopf_notify_unhandled(struct iopf_device_param *param,
+				  const struct iopf_unhandled *why)
+{
+	/* Pairs with iopf_queue_set_unhandled(): a notifier set up in full. */
+	struct iopf_unhandled_notifier *nb = smp_load_acquire(&param->unhandled);
+
+	if (nb)
+		nb->notify(nb, param->dev, why);
+}
+
 static void iopf_handle_group(struct work_struct *work)
 {
 	struct iopf_group *group = container_of(work, struct iopf_group, work);
 	struct iopf_device_param *param = group->param;
+	enum iommu_page_response_code code;
+	struct iopf_unhandled why;
 
-	iopf_respond(group, iopf_handle_faults(group));
+	code = iopf_handle_faults(group, &why);
+	iopf_respond(group, code);
 	iopf_group_free(group);
 	/* param outlives the work: removal flushes the workqueue. */
 	iopf_dequeued(param);
+	/*
+	 * Last: the device is not kept waiting for its driver, and a report
+	 * waiting at the bound with dev->iommu->lock held (which the
+	 * notifier may take) has had its slot back.
+	 */
+	if (code == IOMMU_PAGE_RESP_INVALID)
+		iopf_notify_unhandled(param, &why);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -716,6 +785,29 @@ EXPORT_SYMBOL_GPL(iommu_queue_iopf);
 /* Queue and device management (no lock held on entry)                    */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * Start waiting for the queued groups of dev's param, if it has one: the
+ * param is not freed while flushers remain.  Return the param or NULL.
+ */
+static struct iopf_device_param *iopf_flush_begin(struct dev_iommu *iommu)
+{
+	struct iopf_device_param *param = iommu->iopf_param;
+
+	lockdep_assert_held(&iommu->lock);
+
+	if (param)
+		atomic_inc(&param->flushers);
+	return param;
+}
+
+/* Wait for the work queued before iopf_flush_begin(), then let go. */
+static void iopf_flush_end(struct iopf_device_param *param)
+{
+	flush_workqueue(param->queue->wq);
+	if (atomic_dec_and_test(&param->flushers))
+		wake_up_var(&param->flushers);
+}
+
 /**
  * iopf_queue_flush_dev() - wait until the device's queued groups are answered
  * @dev: the device
@@ -740,21 +832,67 @@ int iopf_queue_flush_dev(struct device *dev)
 	iommu = dev->iommu;
 
 	mutex_lock(&iommu->lock);
-	param = iommu->iopf_param;
-	if (param)
-		atomic_inc(&param->flushers);
+	param = iopf_flush_begin(iommu);
 	mutex_unlock(&iommu->lock);
 	if (!param)
 		return -ENODEV;
 
-	/* Waits for the work queued before this point only. */
-	flush_workqueue(param->queue->wq);
-
-	if (atomic_dec_and_test(&param->flushers))
-		wake_up_var(&param->flushers);
+	iopf_flush_end(param);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(iopf_queue_flush_dev);
+
+/**
+ * iopf_queue_set_unhandled() - be told of the groups answered INVALID
+ * @dev: the device, on a fault queue
+ * @nb: the notifier, or NULL to stop notifications
+ *
+ * From now on, each group of @dev that the handler answers
+ * IOMMU_PAGE_RESP_INVALID is passed to @nb->notify() after the answer:
+ * its PASID, group id, the address and permissions of the request that
+ * failed and why.  Groups the handler refused when they were reported
+ * (iommu_queue_iopf() returned an error) are answered by the IOMMU driver
+ * and not notified.  The notifier stays set until replaced, cleared, or
+ * the device is removed from its queue.  When it replaces or clears a
+ * notifier, the call returns after every call to the old one has returned.
+ *
+ * Context: Process context, may sleep.  Must not be called from a notifier
+ * nor with a lock held that a notifier or ->page_response() takes.
+ * Return: 0; -ENODEV when @dev is NULL or on no queue; -EINVAL when @nb
+ * has no notify function.
+ */
+int iopf_queue_set_unhandled(struct device *dev,
+			     struct iopf_unhandled_notifier *nb)
+{
+	struct iopf_unhandled_notifier *old = NULL;
+	struct iopf_device_param *param;
+	struct dev_iommu *iommu;
+
+	if (!dev || !dev->iommu)
+		return -ENODEV;
+	if (nb && !nb->notify)
+		return -EINVAL;
+	iommu = dev->iommu;
+
+	mutex_lock(&iommu->lock);
+	param = iommu->iopf_param;
+	if (param) {
+		old = param->unhandled;
+		/* Pairs with iopf_notify_unhandled(). */
+		smp_store_release(&param->unhandled, nb);
+		if (old)
+			param = iopf_flush_begin(iommu);
+	}
+	mutex_unlock(&iommu->lock);
+	if (!param)
+		return -ENODEV;
+
+	/* A work item that read the old notifier was queued before this. */
+	if (old)
+		iopf_flush_end(param);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iopf_queue_set_unhandled);
 
 /**
  * iopf_queue_discard_partial() - drop every partial group of a queue
