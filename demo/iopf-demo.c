@@ -204,10 +204,25 @@ static void device_reads_cpu_memory(int fd)
 		munmap(p, 4 * page_size);
 }
 
+static const char *reason_name(uint32_t reason)
+{
+	static const char *const names[] = {
+		[IOPF_DMA_REASON_NONE] = "no reason",
+		[IOPF_DMA_REASON_PASID] = "PASID",
+		[IOPF_DMA_REASON_NO_MM] = "no address space",
+		[IOPF_DMA_REASON_NO_VMA] = "nothing mapped",
+		[IOPF_DMA_REASON_PERM] = "permission",
+		[IOPF_DMA_REASON_FAULT] = "fault failed",
+	};
+
+	return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
+}
+
 static void device_write_to_read_only_refused(int fd)
 {
 	uint32_t *p = fresh(4);
 	struct iopf_dma d;
+	uintptr_t ro;
 	int ret;
 
 	if (!p || mprotect((char *)p + 2 * page_size, page_size, PROT_READ)) {
@@ -215,11 +230,16 @@ static void device_write_to_read_only_refused(int fd)
 		return;
 	}
 	ret = dma(fd, p, 4 * page_size, IOPF_DMA_WRITE, 0xdead0000, &d);
+	/* The handler's notifier says where and why: the read-only page. */
+	ro = (uintptr_t)p + 2 * page_size;
 	step(ret == -EFAULT && d.invalid == 1 &&
-	     p[2 * page_size / 4] == 0,
+	     p[2 * page_size / 4] == 0 && d.fault_addr == ro &&
+	     d.fault_reason == IOPF_DMA_REASON_PERM && d.fault_err == -EACCES,
 	     "device write to a read-only page refused",
-	     "ret %d (%s), %u INVALID answer, read-only page still 0x%x",
+	     "ret %d (%s), %u INVALID answer at 0x%llx (read-only page 0x%llx): %s, %d; page still 0x%x",
 	     ret, ret < 0 ? strerror(-ret) : "no error", d.invalid,
+	     (unsigned long long)d.fault_addr, (unsigned long long)ro,
+	     reason_name(d.fault_reason), d.fault_err,
 	     p[2 * page_size / 4]);
 	munmap(p, 4 * page_size);
 }

@@ -14,7 +14,8 @@
  *     group through iommu_report_device_fault(), as the IOMMU driver's
  *     IRQ thread does, and wait for the handler's answer;
  *  3. on SUCCESS translate again and copy; on INVALID fail the DMA with
- *     -EFAULT.
+ *     -EFAULT, and tell the caller the address and the reason the
+ *     handler's unhandled-fault notifier gave.
  *
  * Releasing the file flushes the device's faults and drops the mm; the
  * PASID stays with the mm until it exits, as for SVA binds in 6.1.
@@ -23,7 +24,10 @@
  * freed.  iopf_dev.lock protects iopf_dev.wait[], the waiter of each group
  * id in flight; a waiter is completed under the lock, so a waiter that
  * timed out and took itself off the table under the lock is never
- * touched afterwards.  Group ids come from the iopf_dev.grpids IDA.
+ * touched afterwards.  A waiter answered SUCCESS leaves the table with its
+ * answer; one answered INVALID stays until the notifier, which the handler
+ * calls after the answer, gave the reason.  Group ids come from the
+ * iopf_dev.grpids IDA.
  */
 
 #include <linux/completion.h>
@@ -50,10 +54,14 @@
  * struct iopf_dev_wait - a DMA waiting for the answer to its group
  * @done: completed with @code set
  * @code: the answer
+ * @why_done: for an INVALID answer, completed with @why set
+ * @why: what the handler's unhandled-fault notifier said
  */
 struct iopf_dev_wait {
 	struct completion done;
 	u32 code;
+	struct completion why_done;
+	struct iopf_unhandled why;
 };
 
 /**
@@ -73,6 +81,7 @@ struct iopf_dev_burst {
 static struct {
 	struct iopf_queue *queue;
 	struct iopf_mock *mock;
+	struct iopf_unhandled_notifier nb;
 	struct ida grpids;
 	spinlock_t lock;	/* protects wait */
 	struct iopf_dev_wait *wait[IOPF_DEV_GRPIDS];
@@ -85,13 +94,33 @@ static void iopf_dev_answer(struct iopf_mock *mock,
 	struct iopf_dev_wait *w = NULL;
 
 	spin_lock(&iopf_dev.lock);
-	if (msg->grpid < IOPF_DEV_GRPIDS) {
+	if (msg->grpid < IOPF_DEV_GRPIDS)
 		w = iopf_dev.wait[msg->grpid];
-		iopf_dev.wait[msg->grpid] = NULL;
-	}
 	if (w) {
+		/* INVALID: the notifier follows, and takes it off the table. */
+		if (msg->code != IOMMU_PAGE_RESP_INVALID)
+			iopf_dev.wait[msg->grpid] = NULL;
 		w->code = msg->code;
 		complete(&w->done);
+	}
+	spin_unlock(&iopf_dev.lock);
+}
+
+/* The handler's unhandled-fault notifier: why the group failed. */
+static void iopf_dev_unhandled(struct iopf_unhandled_notifier *nb,
+			       struct device *dev,
+			       const struct iopf_unhandled *why)
+{
+	struct iopf_dev_wait *w = NULL;
+
+	spin_lock(&iopf_dev.lock);
+	if (why->grpid < IOPF_DEV_GRPIDS) {
+		w = iopf_dev.wait[why->grpid];
+		iopf_dev.wait[why->grpid] = NULL;
+	}
+	if (w) {
+		w->why = *why;
+		complete(&w->why_done);
 	}
 	spin_unlock(&iopf_dev.lock);
 }
@@ -117,6 +146,23 @@ static bool iopf_dev_cancel_wait(int grpid, struct iopf_dev_wait *w)
 }
 
 /*
+ * The group @grpid of @dma was answered INVALID: wait for the handler's
+ * notifier, which follows the answer, and pass its reason on.
+ */
+static void iopf_dev_why(struct iopf_dma *dma, int grpid,
+			 struct iopf_dev_wait *w)
+{
+	if (!wait_for_completion_timeout(&w->why_done, IOPF_DEV_TIMEOUT) &&
+	    !iopf_dev_cancel_wait(grpid, w))
+		return;	/* no reason given */
+	/* Notified, or about to be: the completion is done or coming. */
+	wait_for_completion(&w->why_done);
+	dma->fault_addr = w->why.addr;
+	dma->fault_reason = w->why.reason + 1;
+	dma->fault_err = w->why.err;
+}
+
+/*
  * Send the pages of @b as one page request group and wait for the answer.
  * Return 0 on SUCCESS, -EFAULT on INVALID, or the error of the report.
  */
@@ -134,6 +180,7 @@ static int iopf_dev_page_request(struct iopf_dev_burst *b)
 	if (grpid < 0)
 		return grpid;
 	init_completion(&w.done);
+	init_completion(&w.why_done);
 	iopf_dev_set_wait(grpid, &w);
 
 	for (i = 0; i < b->nr; i++) {
@@ -162,6 +209,7 @@ static int iopf_dev_page_request(struct iopf_dev_burst *b)
 	if (w.code != IOMMU_PAGE_RESP_SUCCESS) {
 		b->dma->invalid++;
 		ret = -EFAULT;
+		iopf_dev_why(b->dma, grpid, &w);
 	}
 out_free:
 	ida_free(&iopf_dev.grpids, grpid);
@@ -298,6 +346,9 @@ static long iopf_dev_ioctl(struct file *file, unsigned int cmd,
 	dma.groups = 0;
 	dma.invalid = 0;
 	dma.pasid = mm->pasid;
+	dma.fault_addr = 0;
+	dma.fault_reason = IOPF_DMA_REASON_NONE;
+	dma.fault_err = 0;
 	ret = iopf_dev_dma(mm, &dma);
 	if ((!ret || ret == -EFAULT) && copy_to_user(argp, &dma, sizeof(dma)))
 		return -EFAULT;
@@ -360,6 +411,10 @@ static int __init iopf_dev_init(void)
 	ret = iopf_queue_add_device(iopf_dev.queue, iopf_dev.mock->dev);
 	if (ret)
 		goto err_destroy_mock;
+	iopf_dev.nb.notify = iopf_dev_unhandled;
+	ret = iopf_queue_set_unhandled(iopf_dev.mock->dev, &iopf_dev.nb);
+	if (ret)
+		goto err_remove_device;
 	ret = misc_register(&iopf_dev_misc);
 	if (ret)
 		goto err_remove_device;

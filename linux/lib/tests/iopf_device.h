@@ -26,6 +26,12 @@
  * @invalid: out: groups answered INVALID
  * @pasid: out: the PASID of the caller's address space
  * @reserved: must be 0
+ * @fault_addr: out, on -EFAULT after a group answered INVALID: the address
+ *              the handler could not fault in (from its unhandled-fault
+ *              notifier)
+ * @fault_reason: out: why, IOPF_DMA_REASON_*; IOPF_DMA_REASON_NONE when no
+ *                group was answered INVALID
+ * @fault_err: out: the handler's error for it, a negative errno
  *
  * The outputs are written back on success and on -EFAULT.
  */
@@ -40,7 +46,18 @@ struct iopf_dma {
 	__u32 invalid;
 	__u32 pasid;
 	__u32 reserved;
+	__u64 fault_addr;
+	__u32 fault_reason;
+	__s32 fault_err;
 };
+
+/* Why the handler answered a group INVALID (its enum iopf_reason + 1). */
+#define IOPF_DMA_REASON_NONE	0	/* no group answered INVALID */
+#define IOPF_DMA_REASON_PASID	1	/* no PASID, or not the group's */
+#define IOPF_DMA_REASON_NO_MM	2	/* the address space is gone */
+#define IOPF_DMA_REASON_NO_VMA	3	/* nothing mapped at the address */
+#define IOPF_DMA_REASON_PERM	4	/* the mapping does not allow it */
+#define IOPF_DMA_REASON_FAULT	5	/* the page fault itself failed */
 
 #define IOPF_DMA_MAX_LEN	(64U << 20)
 
