@@ -101,10 +101,11 @@ build_series() {
 	# Files that later commits patch back: the series ends with
 	# linux/'s version of them.
 	for msg in "$ROOT"/series/[0-9]*.msg; do
-		[ -n "$(field "$msg" unapply)" ] || continue
-		for f in $(field "$msg" files); do
-			cmp -s "$ROOT/linux/$f" "$T/$f" ||
-				{ echo "tree: the series does not end with linux/$f" >&2; exit 1; }
+		for p in $(field "$msg" unapply); do
+			for f in $(sed -n 's|^+++ b/||p' "$ROOT/$p"); do
+				cmp -s "$ROOT/linux/$f" "$T/$f" ||
+					{ echo "tree: the series does not end with linux/$f" >&2; exit 1; }
+			done
 		done
 	done
 	git_t tag -f iopf >/dev/null

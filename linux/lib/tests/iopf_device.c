@@ -152,11 +152,12 @@ static bool iopf_dev_cancel_wait(int grpid, struct iopf_dev_wait *w)
 static void iopf_dev_why(struct iopf_dma *dma, int grpid,
 			 struct iopf_dev_wait *w)
 {
-	if (!wait_for_completion_timeout(&w->why_done, IOPF_DEV_TIMEOUT) &&
-	    !iopf_dev_cancel_wait(grpid, w))
-		return;	/* no reason given */
-	/* Notified, or about to be: the completion is done or coming. */
-	wait_for_completion(&w->why_done);
+	if (!wait_for_completion_timeout(&w->why_done, IOPF_DEV_TIMEOUT)) {
+		if (!iopf_dev_cancel_wait(grpid, w))
+			return;	/* no reason given */
+		/* The notifier took it meanwhile: its completion follows. */
+		wait_for_completion(&w->why_done);
+	}
 	dma->fault_addr = w->why.addr;
 	dma->fault_reason = w->why.reason + 1;
 	dma->fault_err = w->why.err;

@@ -8,6 +8,15 @@
  * claim the PCI and platform buses.  Page requests go through
  * iommu_report_device_fault() exactly as an IOMMU driver sends them.
  *
+ * The mock IOMMU also binds address spaces as SMMUv3 and VT-d do
+ * (->sva_bind(), ->sva_unbind(), ->sva_get_pasid()), for a mock device put
+ * in an iommu_group of its own by iopf_mock_sva_enable().  Lock order:
+ * the group's mutex (iommu_sva_bind_device()), then sva_lock, then
+ * mmap_lock (mmu_notifier_register()); unbind drops sva_lock before it
+ * stops the bond (mock->sva_rwsem, which page requests of bonds hold for
+ * reading around iommu_report_device_fault()), flushes and unregisters
+ * the notifier, whose ->release() takes mock->sva_rwsem.
+ *
  * An address space for the mock's faults: mm_alloc(), a PASID bound with
  * iommu_sva_alloc_pasid() and the mm used by the calling kthread, so that
  * vm_mmap() maps into it.  Built in only: mm_alloc() and
@@ -48,9 +57,162 @@ static int iopf_mock_page_response(struct device *dev,
 	return 0;
 }
 
+/* SMMUv3's sva_lock: protects every mock's bonds and their refs. */
+static DEFINE_MUTEX(sva_lock);
+
+static struct iopf_mock_bond *to_bond(struct iommu_sva *handle)
+{
+	return container_of(handle, struct iopf_mock_bond, sva);
+}
+
+/* Stop the device's page requests for @bond, once those in flight end. */
+static void iopf_mock_bond_stop(struct iopf_mock_bond *bond, bool release)
+{
+	down_write(&bond->mock->sva_rwsem);
+	bond->live = false;
+	if (release)
+		bond->released = true;
+	up_write(&bond->mock->sva_rwsem);
+}
+
+/* The bound mm exits: clear the PASID's entry, as arm_smmu_mm_release(). */
+static void iopf_mock_bond_release(struct mmu_notifier *mn,
+				   struct mm_struct *mm)
+{
+	iopf_mock_bond_stop(container_of(mn, struct iopf_mock_bond, mn), true);
+}
+
+static const struct mmu_notifier_ops iopf_mock_bond_ops = {
+	.release = iopf_mock_bond_release,
+};
+
+/*
+ * As __arm_smmu_sva_bind() and intel_svm_bind(): one bond per device and
+ * mm, counted; the mm's PASID from iommu_sva_alloc_pasid(); a notifier on
+ * the mm.  Called under the group's mutex.
+ */
+static struct iommu_sva *iopf_mock_sva_bind(struct device *dev,
+					    struct mm_struct *mm,
+					    void *drvdata)
+{
+	struct iopf_mock *mock = to_mock(dev);
+	struct iopf_mock_bond *bond;
+	int ret;
+
+	mutex_lock(&sva_lock);
+	list_for_each_entry(bond, &mock->bonds, node) {
+		if (bond->mm == mm) {
+			refcount_inc(&bond->refs);
+			goto out_unlock;
+		}
+	}
+
+	bond = kzalloc(sizeof(*bond), GFP_KERNEL);
+	if (!bond) {
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
+	ret = iommu_sva_alloc_pasid(mm, 1, (1U << 20) - 1);
+	if (ret)
+		goto err_free;
+	bond->mn.ops = &iopf_mock_bond_ops;
+	ret = mmu_notifier_register(&bond->mn, mm);
+	if (ret)
+		goto err_free;
+	mmgrab(mm);
+	bond->mm = mm;
+	bond->mock = mock;
+	bond->sva.dev = dev;
+	refcount_set(&bond->refs, 1);
+	bond->live = true;
+	list_add(&bond->node, &mock->bonds);
+out_unlock:
+	mutex_unlock(&sva_lock);
+	return &bond->sva;
+
+err_free:
+	kfree(bond);
+err_unlock:
+	mutex_unlock(&sva_lock);
+	return ERR_PTR(ret);
+}
+
+/*
+ * As intel_svm_unbind_mm(): on the last unbind, stop the device's requests
+ * for the PASID and wait for those in flight (the drain), wait until the
+ * handler answered every group (iopf_queue_flush_dev()), and only then let
+ * go of the mm, and with it of the PASID.
+ */
+static void iopf_mock_sva_unbind(struct iommu_sva *handle)
+{
+	struct iopf_mock_bond *bond = to_bond(handle);
+
+	mutex_lock(&sva_lock);
+	if (!refcount_dec_and_test(&bond->refs)) {
+		mutex_unlock(&sva_lock);
+		return;
+	}
+	list_del(&bond->node);
+	mutex_unlock(&sva_lock);
+
+	iopf_mock_bond_stop(bond, false);
+	iopf_queue_flush_dev(bond->mock->dev);
+	mmu_notifier_unregister(&bond->mn, bond->mm);
+	mmdrop(bond->mm);
+	kfree(bond);
+}
+
+static u32 iopf_mock_sva_get_pasid(struct iommu_sva *handle)
+{
+	return to_bond(handle)->mm->pasid;
+}
+
 static const struct iommu_ops iopf_mock_ops = {
 	.page_response = iopf_mock_page_response,
+	.sva_bind = iopf_mock_sva_bind,
+	.sva_unbind = iopf_mock_sva_unbind,
+	.sva_get_pasid = iopf_mock_sva_get_pasid,
 };
+
+/*
+ * The device sends a page request for the PASID of @handle, or cannot
+ * (-ESRCH) once the bond is stopped: unbound, or its mm exited.
+ */
+int iopf_mock_sva_report(struct iommu_sva *handle, u32 grpid, u32 perm,
+			 u64 addr, bool last)
+{
+	struct iopf_mock_bond *bond = to_bond(handle);
+	u32 flags = IOMMU_FAULT_PAGE_REQUEST_PASID_VALID |
+		    IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID;
+	int ret = -ESRCH;
+
+	if (last)
+		flags |= IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
+	down_read(&bond->mock->sva_rwsem);
+	if (bond->live)
+		ret = iopf_mock_report(bond->mock, IOMMU_FAULT_PAGE_REQ, flags,
+				       bond->mm->pasid, grpid, perm, addr);
+	up_read(&bond->mock->sva_rwsem);
+	return ret;
+}
+
+/* Put @mock in an iommu_group of its own, for iommu_sva_bind_device(). */
+int iopf_mock_sva_enable(struct iopf_mock *mock)
+{
+	struct iommu_group *group;
+	int ret;
+
+	group = iommu_group_alloc();
+	if (IS_ERR(group))
+		return PTR_ERR(group);
+	ret = iommu_group_add_device(group, mock->dev);
+	if (ret) {
+		iommu_group_put(group);
+		return ret;
+	}
+	mock->group = group;
+	return 0;
+}
 
 /* Number of answers @mock received so far. */
 unsigned int iopf_mock_count(struct iopf_mock *mock)
@@ -301,6 +463,11 @@ void iopf_mock_destroy(struct iopf_mock *mock)
 	if (!mock)
 		return;
 	iommu_unregister_device_fault_handler(mock->dev);
+	/* Before the device goes: its sysfs link to the group goes with it. */
+	if (mock->group) {
+		iommu_group_remove_device(mock->dev);
+		iommu_group_put(mock->group);
+	}
 	mock->dev->iommu = NULL;
 	root_device_unregister(mock->dev);
 	kfree(mock);
@@ -330,6 +497,8 @@ struct iopf_mock *iopf_mock_create(iommu_dev_fault_handler_t handler)
 	mock->iommu.iommu_dev = &mock->iommu_dev;
 	spin_lock_init(&mock->lock);
 	init_waitqueue_head(&mock->answered);
+	INIT_LIST_HEAD(&mock->bonds);
+	init_rwsem(&mock->sva_rwsem);
 	mock->dev->iommu = &mock->iommu;
 
 	if (handler &&

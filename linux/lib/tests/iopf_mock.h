@@ -9,6 +9,8 @@
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 
@@ -30,6 +32,12 @@ typedef void (*iopf_mock_hook_t)(struct iopf_mock *mock,
  * @resp: the answers received, in order (the first IOPF_MOCK_MAX_RESP)
  * @nr_resp: number of answers received
  * @answered: woken on every answer
+ * @group: the device's own iommu_group, once iopf_mock_sva_enable() made
+ *         it (iommu_sva_bind_device() wants a group of one device)
+ * @bonds: the device's SVA bonds (struct iopf_mock_bond), under
+ *         iopf_mock.c's sva_lock
+ * @sva_rwsem: held for reading by a page request of a bond, for writing
+ *             to stop a bond's requests (unbind, the mm's exit)
  */
 struct iopf_mock {
 	struct device *dev;
@@ -41,6 +49,35 @@ struct iopf_mock {
 	struct iommu_page_response resp[IOPF_MOCK_MAX_RESP];
 	unsigned int nr_resp;
 	wait_queue_head_t answered;
+	struct iommu_group *group;
+	struct list_head bonds;
+	struct rw_semaphore sva_rwsem;
+};
+
+/**
+ * struct iopf_mock_bond - an SVA bond of a mock device to an address space,
+ *                         as SMMUv3's struct arm_smmu_bond
+ * @sva: the handle iommu_sva_bind_device() returns
+ * @mock: the device
+ * @mm: the bound address space, held with mmgrab() while bound (which
+ *      keeps its PASID allocated)
+ * @mn: registered on @mm: its ->release() (the mm exits) stops the
+ *      device's requests for the PASID, as SMMUv3 and VT-d clear its entry
+ * @refs: binds not unbound yet, under the mock's sva_lock
+ * @node: entry in @mock->bonds, under the mock's sva_lock
+ * @live: the device may send page requests for the PASID; written under
+ *        @mock->sva_rwsem held for writing
+ * @released: ->release() ran, under @mock->sva_rwsem
+ */
+struct iopf_mock_bond {
+	struct iommu_sva sva;
+	struct iopf_mock *mock;
+	struct mm_struct *mm;
+	struct mmu_notifier mn;
+	refcount_t refs;
+	struct list_head node;
+	bool live;
+	bool released;
 };
 
 /**
@@ -74,6 +111,9 @@ struct task_struct *iopf_mock_run_on(int cpu, int (*fn)(void *data),
 				     void *data, const char *name);
 
 struct iopf_mock *iopf_mock_create(iommu_dev_fault_handler_t handler);
+int iopf_mock_sva_enable(struct iopf_mock *mock);
+int iopf_mock_sva_report(struct iommu_sva *handle, u32 grpid, u32 perm,
+			 u64 addr, bool last);
 void iopf_mock_destroy(struct iopf_mock *mock);
 unsigned int iopf_mock_count(struct iopf_mock *mock);
 unsigned int iopf_mock_wait(struct iopf_mock *mock, unsigned int n,

@@ -10,6 +10,7 @@
 
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/sched.h>
 #include <linux/tracepoint.h>
 
 #define iopf_show_perm(perm)						\
@@ -137,6 +138,59 @@ TRACE_EVENT(iopf_response,
 				   { IOMMU_PAGE_RESP_INVALID, "INVALID" },
 				   { IOMMU_PAGE_RESP_FAILURE, "FAILURE" }),
 		  __entry->nr_faults, __entry->latency_ns)
+);
+
+/*
+ * iopf_bind - iommu_sva_bind_device() bound a device to an address space
+ * @dev: the device
+ * @pasid: the PASID its requests for the address space carry
+ *
+ * Emitted in the task that bound, usually the process whose address space
+ * it is (a device driver's open() or ioctl()): filter the fault events of
+ * one process by the PASID this gives.
+ */
+TRACE_EVENT(iopf_bind,
+	TP_PROTO(struct device *dev, u32 pasid),
+	TP_ARGS(dev, pasid),
+
+	TP_STRUCT__entry(
+		__string(dev, dev_name(dev))
+		__field(u32, pasid)
+		__field(pid_t, pid)
+		__array(char, comm, TASK_COMM_LEN)
+	),
+
+	TP_fast_assign(
+		__assign_str(dev, dev_name(dev));
+		__entry->pasid = pasid;
+		__entry->pid = current->tgid;
+		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+	),
+
+	TP_printk("%s pasid=%u pid=%d comm=%s", __get_str(dev),
+		  __entry->pasid, __entry->pid, __entry->comm)
+);
+
+/*
+ * iopf_unbind - iommu_sva_unbind_device() is about to drop a bond
+ * @dev: the device
+ * @pasid: the PASID of the bond
+ */
+TRACE_EVENT(iopf_unbind,
+	TP_PROTO(struct device *dev, u32 pasid),
+	TP_ARGS(dev, pasid),
+
+	TP_STRUCT__entry(
+		__string(dev, dev_name(dev))
+		__field(u32, pasid)
+	),
+
+	TP_fast_assign(
+		__assign_str(dev, dev_name(dev));
+		__entry->pasid = pasid;
+	),
+
+	TP_printk("%s pasid=%u", __get_str(dev), __entry->pasid)
 );
 
 #endif /* _TRACE_IOPF_H */
