@@ -398,7 +398,7 @@ static void iopf_sva_test_exit_while_bound(struct kunit *test)
 	/* The worker's reference, if it had one, goes with mmput_async(). */
 	deadline = jiffies + IOPF_SVA_TIMEOUT;
 	while (!READ_ONCE(bond->released) && time_before(jiffies, deadline))
-		msleep(10);
+		usleep_range(10000, 20000);
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(bond->released));
 	KUNIT_EXPECT_EQ(test, iopf_mock_sva_report(handle, 6, IOPF_SVA_R,
 						   0x10000, true), -ESRCH);
