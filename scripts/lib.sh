@@ -9,14 +9,16 @@ B=$ROOT/build
 T=$B/linux
 
 # iopf_identity: print "Name <email>" from git's user.name and user.email
-# (as git format-patch -s signs off), or fail if either is unset.
+# (as git format-patch -s signs off, and as git writes it in a commit), or
+# fail if either is unset.
 IOPF_NO_IDENTITY="no git identity <no-identity@invalid>"
 iopf_identity() {
 	local name email
 	name=$(git -C "$ROOT" config user.name) || return 1
 	email=$(git -C "$ROOT" config user.email) || return 1
 	[ -n "$name" ] && [ -n "$email" ] || return 1
-	echo "$name <$email>"
+	git -C "$ROOT" -c user.name="$name" -c user.email="$email" \
+		var GIT_COMMITTER_IDENT | sed 's/ [0-9]* [-+][0-9]*$//'
 }
 
 # ccache: key objects on paths relative to the build, so that a fresh clone

@@ -50,8 +50,8 @@ make_base() {
 
 series_hash() {
 	{ echo "$identity"
-	  (cd "$ROOT" && find linux patches series scripts/tree.sh -type f \
-		-print0 | sort -z | xargs -0 sha256sum); } |
+	  (cd "$ROOT" && find linux patches series scripts/tree.sh scripts/lib.sh \
+		-type f -print0 | sort -z | xargs -0 sha256sum); } |
 		sha256sum | cut -d' ' -f1
 }
 

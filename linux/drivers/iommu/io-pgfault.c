@@ -60,12 +60,15 @@
  * report path, and is taken alone by iommu_page_response() in the worker.
  *
  * Lock order: iopf_queue::lock, then dev_iommu::lock, then iommu.c's
- * iommu_fault_param::lock.  The work item takes none of the first two: it
- * takes the mm's mmap_lock, then iommu_fault_param::lock in
+ * iommu_fault_param::lock.  The work item takes none of the first two
+ * itself: it takes the mm's mmap_lock, then iommu_fault_param::lock in
  * iommu_page_response(), and under it whatever the IOMMU driver's
- * ->page_response() takes.  So a flush or a removal (which wait for work
- * items) must not hold dev_iommu::lock or iopf_queue::lock while waiting,
- * and they do not.  The driver must not report from ->page_response(): it
+ * ->page_response() takes; last, with nothing held, it calls the device
+ * driver's unhandled-fault notifier, which may take dev_iommu::lock and
+ * mmap_lock.  So a flush or a removal (which wait for work items) must not
+ * hold dev_iommu::lock or iopf_queue::lock while waiting, and they do not;
+ * and a report waiting at the in-flight bound holds dev_iommu::lock, so
+ * the work item gives its slot back before it calls the notifier.  The driver must not report from ->page_response(): it
  * runs under iommu_fault_param::lock, which the report path takes inside
  * dev_iommu::lock.
  *

@@ -147,20 +147,23 @@ static bool iopf_dev_cancel_wait(int grpid, struct iopf_dev_wait *w)
 
 /*
  * The group @grpid of @dma was answered INVALID: wait for the handler's
- * notifier, which follows the answer, and pass its reason on.
+ * notifier, which follows the answer, and pass its reason on.  Return
+ * false when it did not come in time: the group id must then be kept, as
+ * the notifier may still come for it.
  */
-static void iopf_dev_why(struct iopf_dma *dma, int grpid,
+static bool iopf_dev_why(struct iopf_dma *dma, int grpid,
 			 struct iopf_dev_wait *w)
 {
 	if (!wait_for_completion_timeout(&w->why_done, IOPF_DEV_TIMEOUT)) {
 		if (!iopf_dev_cancel_wait(grpid, w))
-			return;	/* no reason given */
+			return false;
 		/* The notifier took it meanwhile: its completion follows. */
 		wait_for_completion(&w->why_done);
 	}
 	dma->fault_addr = w->why.addr;
 	dma->fault_reason = w->why.reason + 1;
 	dma->fault_err = w->why.err;
+	return true;
 }
 
 /*
@@ -210,7 +213,10 @@ static int iopf_dev_page_request(struct iopf_dev_burst *b)
 	if (w.code != IOMMU_PAGE_RESP_SUCCESS) {
 		b->dma->invalid++;
 		ret = -EFAULT;
-		iopf_dev_why(b->dma, grpid, &w);
+		/* Only INVALID answers are notified (iopf_dev_answer()). */
+		if (w.code == IOMMU_PAGE_RESP_INVALID &&
+		    !iopf_dev_why(b->dma, grpid, &w))
+			return ret;	/* keep the group id */
 	}
 out_free:
 	ida_free(&iopf_dev.grpids, grpid);

@@ -152,14 +152,14 @@ static void iopf_mock_sva_unbind(struct iommu_sva *handle)
 		mutex_unlock(&sva_lock);
 		return;
 	}
-	list_del(&bond->node);
+	/* The device may still try the handle: it gets -ESRCH. */
+	list_move(&bond->node, &bond->mock->dead);
 	mutex_unlock(&sva_lock);
 
 	iopf_mock_bond_stop(bond, false);
 	iopf_queue_flush_dev(bond->mock->dev);
 	mmu_notifier_unregister(&bond->mn, bond->mm);
 	mmdrop(bond->mm);
-	kfree(bond);
 }
 
 static u32 iopf_mock_sva_get_pasid(struct iommu_sva *handle)
@@ -176,7 +176,8 @@ static const struct iommu_ops iopf_mock_ops = {
 
 /*
  * The device sends a page request for the PASID of @handle, or cannot
- * (-ESRCH) once the bond is stopped: unbound, or its mm exited.
+ * (-ESRCH) once the bond is stopped: unbound, or its mm exited.  @handle
+ * stays valid until the mock is destroyed.
  */
 int iopf_mock_sva_report(struct iommu_sva *handle, u32 grpid, u32 perm,
 			 u64 addr, bool last)
@@ -194,6 +195,22 @@ int iopf_mock_sva_report(struct iommu_sva *handle, u32 grpid, u32 perm,
 				       bond->mm->pasid, grpid, perm, addr);
 	up_read(&bond->mock->sva_rwsem);
 	return ret;
+}
+
+/* Unbind every bond of @mock still bound (a case that failed midway). */
+void iopf_mock_sva_unbind_all(struct iopf_mock *mock)
+{
+	struct iopf_mock_bond *bond;
+
+	for (;;) {
+		mutex_lock(&sva_lock);
+		bond = list_first_entry_or_null(&mock->bonds,
+						struct iopf_mock_bond, node);
+		mutex_unlock(&sva_lock);
+		if (!bond)
+			return;
+		iommu_sva_unbind_device(&bond->sva);
+	}
 }
 
 /* Put @mock in an iommu_group of its own, for iommu_sva_bind_device(). */
@@ -460,9 +477,15 @@ struct task_struct *iopf_mock_run_on(int cpu, int (*fn)(void *data),
 
 void iopf_mock_destroy(struct iopf_mock *mock)
 {
+	struct iopf_mock_bond *bond, *next;
+
 	if (!mock)
 		return;
 	iommu_unregister_device_fault_handler(mock->dev);
+	/* Bonds still bound would leave a notifier on their mm: unbind them. */
+	WARN_ON(!list_empty(&mock->bonds));
+	list_for_each_entry_safe(bond, next, &mock->dead, node)
+		kfree(bond);
 	/* Before the device goes: its sysfs link to the group goes with it. */
 	if (mock->group) {
 		iommu_group_remove_device(mock->dev);
@@ -498,6 +521,7 @@ struct iopf_mock *iopf_mock_create(iommu_dev_fault_handler_t handler)
 	spin_lock_init(&mock->lock);
 	init_waitqueue_head(&mock->answered);
 	INIT_LIST_HEAD(&mock->bonds);
+	INIT_LIST_HEAD(&mock->dead);
 	init_rwsem(&mock->sva_rwsem);
 	mock->dev->iommu = &mock->iommu;
 

@@ -36,6 +36,8 @@ typedef void (*iopf_mock_hook_t)(struct iopf_mock *mock,
  *         it (iommu_sva_bind_device() wants a group of one device)
  * @bonds: the device's SVA bonds (struct iopf_mock_bond), under
  *         iopf_mock.c's sva_lock
+ * @dead: its unbound bonds, under the same lock: a handle stays valid
+ *        (the device's requests for it get -ESRCH) until the mock goes
  * @sva_rwsem: held for reading by a page request of a bond, for writing
  *             to stop a bond's requests (unbind, the mm's exit)
  */
@@ -51,6 +53,7 @@ struct iopf_mock {
 	wait_queue_head_t answered;
 	struct iommu_group *group;
 	struct list_head bonds;
+	struct list_head dead;
 	struct rw_semaphore sva_rwsem;
 };
 
@@ -64,7 +67,8 @@ struct iopf_mock {
  * @mn: registered on @mm: its ->release() (the mm exits) stops the
  *      device's requests for the PASID, as SMMUv3 and VT-d clear its entry
  * @refs: binds not unbound yet, under the mock's sva_lock
- * @node: entry in @mock->bonds, under the mock's sva_lock
+ * @node: entry in @mock->bonds, then in @mock->dead, under the mock's
+ *        sva_lock
  * @live: the device may send page requests for the PASID; written under
  *        @mock->sva_rwsem held for writing
  * @released: ->release() ran, under @mock->sva_rwsem
@@ -112,6 +116,7 @@ struct task_struct *iopf_mock_run_on(int cpu, int (*fn)(void *data),
 
 struct iopf_mock *iopf_mock_create(iommu_dev_fault_handler_t handler);
 int iopf_mock_sva_enable(struct iopf_mock *mock);
+void iopf_mock_sva_unbind_all(struct iopf_mock *mock);
 int iopf_mock_sva_report(struct iommu_sva *handle, u32 grpid, u32 perm,
 			 u64 addr, bool last);
 void iopf_mock_destroy(struct iopf_mock *mock);

@@ -355,8 +355,8 @@ static void iopf_unh_test_only_invalid(struct kunit *test)
 	struct iopf_unh *u = test->priv;
 	unsigned long ok = iopf_unh_mmap(test, 4, PROT_READ | PROT_WRITE);
 	unsigned long ro = iopf_unh_mmap(test, 1, PROT_READ);
-	unsigned int i, invalid = 0, n;
-	u32 grpid;
+	DECLARE_BITMAP(seen, 8) = { 0 };
+	unsigned int i, invalid = 0;
 
 	for (i = 0; i < 8; i++)
 		KUNIT_ASSERT_EQ(test,
@@ -370,13 +370,14 @@ static void iopf_unh_test_only_invalid(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, invalid, 4U);
 
 	/* Each odd group once, in any order. */
-	n = 0;
-	for (grpid = 21; grpid < 28; grpid += 2)
-		for (i = 0; i < 4; i++)
-			n += u->seen[i].grpid == grpid &&
-			     u->seen[i].reason == IOPF_REASON_PERM &&
-			     u->seen[i].addr == ro;
-	KUNIT_EXPECT_EQ(test, n, 4U);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ(test, u->seen[i].reason, IOPF_REASON_PERM);
+		KUNIT_EXPECT_EQ(test, u->seen[i].addr, (u64)ro);
+		if (u->seen[i].grpid >= 20 && u->seen[i].grpid < 28)
+			__set_bit(u->seen[i].grpid - 20, seen);
+	}
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, test_bit(i, seen), !!(i & 1));
 }
 
 /* Cleared, the notifier is not called; set again, it is. */
@@ -402,6 +403,7 @@ static void iopf_unh_test_clear(struct kunit *test)
 struct iopf_unh_clearer {
 	struct iopf_unh *u;
 	int ret;
+	struct completion started;
 	struct completion done;
 };
 
@@ -409,6 +411,7 @@ static int iopf_unh_clearer_fn(void *data)
 {
 	struct iopf_unh_clearer *c = data;
 
+	complete(&c->started);
 	c->ret = iopf_queue_set_unhandled(c->u->mock->dev, NULL);
 	complete(&c->done);
 	return 0;
@@ -422,6 +425,7 @@ static void iopf_unh_test_clear_waits(struct kunit *test)
 	struct task_struct *task;
 	bool waited;
 
+	init_completion(&c.started);
 	init_completion(&c.done);
 	WRITE_ONCE(u->block, true);
 	KUNIT_ASSERT_EQ(test, iopf_unh_report(u, IOPF_UNH_PASID | IOPF_UNH_LAST,
@@ -432,6 +436,7 @@ static void iopf_unh_test_clear_waits(struct kunit *test)
 
 	task = kthread_run(iopf_unh_clearer_fn, &c, "iopf-unh-clear");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	wait_for_completion(&c.started);
 	/* Still in the notifier: clearing must not have returned. */
 	waited = !wait_for_completion_timeout(&c.done, HZ / 5);
 	complete(&u->unblock);
