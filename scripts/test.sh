@@ -13,11 +13,12 @@ OURS_C="drivers/iommu/io-pgfault.c include/trace/events/iopf.h
 	lib/tests/iopf_drivers_kunit.c
 	lib/tests/iopf_bench.c lib/tests/iopf_observe_kunit.c
 	lib/tests/iopf_torture.c lib/tests/iopf_device.h lib/tests/iopf_device.c
-	lib/tests/iopf_unhandled_kunit.c"
+	lib/tests/iopf_unhandled_kunit.c lib/tests/iopf_sva_kunit.c"
 OURS_O="drivers/iommu/io-pgfault.o drivers/iommu/iommu.o lib/tests/iopf_mock.o
 	lib/tests/iopf_kunit.o lib/tests/iopf_drivers_kunit.o
 	lib/tests/iopf_bench.o lib/tests/iopf_observe_kunit.o
-	lib/tests/iopf_torture.o lib/tests/iopf_device.o lib/tests/iopf_unhandled_kunit.o"
+	lib/tests/iopf_torture.o lib/tests/iopf_device.o lib/tests/iopf_unhandled_kunit.o
+	lib/tests/iopf_sva_kunit.o"
 # iommu.c is upstream's: only warnings on the lines our patch touches count.
 failures=()
 
