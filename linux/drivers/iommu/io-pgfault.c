@@ -68,8 +68,9 @@
  * mmap_lock.  So a flush or a removal (which wait for work items) must not
  * hold dev_iommu::lock or iopf_queue::lock while waiting, and they do not;
  * and a report waiting at the in-flight bound holds dev_iommu::lock, so
- * the work item gives its slot back before it calls the notifier.  The driver must not report from ->page_response(): it
- * runs under iommu_fault_param::lock, which the report path takes inside
+ * the work item gives its slot back before it calls the notifier.  The
+ * driver must not report from ->page_response(): it runs under
+ * iommu_fault_param::lock, which the report path takes inside
  * dev_iommu::lock.
  *
  * The work item never drops the last mm_users reference itself
