@@ -139,6 +139,11 @@ struct iopf_torture_dev {
  * @unregs: fault handlers unregistered and registered again
  * @queue_frees: queues freed with groups queued
  * @spare_accepted: groups accepted on those queues (in @accepted too)
+ * @nb: the unhandled-fault notifier of the devices on @queue, set again
+ *      each time one is added back
+ * @notified: groups the notifier was told of
+ * @bad_notified: notifications for another device, or whose reason and
+ *                error do not go together
  */
 struct iopf_torture {
 	struct iopf_queue *queue;
@@ -154,6 +159,9 @@ struct iopf_torture {
 	atomic64_t unregs;
 	atomic64_t queue_frees;
 	atomic64_t spare_accepted;
+	struct iopf_unhandled_notifier nb;
+	atomic64_t notified;
+	atomic64_t bad_notified;
 };
 
 /**
@@ -184,6 +192,51 @@ static void iopf_torture_answer(struct iopf_mock *mock,
 		if (msg->grpid < IOPF_TORTURE_GRPIDS)
 			atomic_inc(&d->outstanding[msg->grpid]);
 	}
+}
+
+/* The error each reason comes with; a failed fault has its own. */
+static bool iopf_torture_why_ok(const struct iopf_unhandled *why)
+{
+	switch (why->reason) {
+	case IOPF_REASON_PASID:
+		return why->err == -EINVAL;
+	case IOPF_REASON_NO_MM:
+		return why->err == -ESRCH;
+	case IOPF_REASON_NO_VMA:
+		return why->err == -EFAULT;
+	case IOPF_REASON_PERM:
+		return why->err == -EACCES;
+	case IOPF_REASON_FAULT:
+		return why->err < 0;
+	}
+	return false;
+}
+
+/* The notifier of the devices on the run's queue: book and check. */
+static void iopf_torture_unhandled(struct iopf_unhandled_notifier *nb,
+				   struct device *dev,
+				   const struct iopf_unhandled *why)
+{
+	struct iopf_torture *t = container_of(nb, struct iopf_torture, nb);
+	bool ours = false;
+	unsigned int i;
+
+	for (i = 0; i < IOPF_TORTURE_DEVS; i++)
+		ours |= t->dev[i].mock->dev == dev;
+	atomic64_inc(&t->notified);
+	if (!ours || why->grpid >= IOPF_TORTURE_GRPIDS ||
+	    !iopf_torture_why_ok(why))
+		atomic64_inc(&t->bad_notified);
+}
+
+/* Put @d on the run's queue, with the notifier. */
+static int iopf_torture_add(struct iopf_torture *t, struct iopf_torture_dev *d)
+{
+	int ret = iopf_queue_add_device(t->queue, d->mock->dev);
+
+	if (!ret)
+		WARN_ON(iopf_queue_set_unhandled(d->mock->dev, &t->nb));
+	return ret;
 }
 
 static unsigned long iopf_torture_addr(void)
@@ -349,7 +402,7 @@ static void iopf_torture_remove(struct iopf_torture *t,
 		atomic64_inc(&t->removals);
 		usleep_range(200, 1000);
 	}
-	if (!iopf_queue_add_device(t->queue, d->mock->dev))
+	if (!iopf_torture_add(t, d))
 		d->on_queue = true;
 }
 
@@ -569,6 +622,7 @@ static void iopf_torture_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	t->queue = iopf_queue_alloc("torture");
 	KUNIT_ASSERT_NOT_NULL(test, t->queue);
+	t->nb.notify = iopf_torture_unhandled;
 	for (i = 0; i <= IOPF_TORTURE_SPARE; i++) {
 		t->dev[i].t = t;
 		t->dev[i].mock = iopf_mock_create(iommu_queue_iopf);
@@ -580,7 +634,7 @@ static void iopf_torture_test(struct kunit *test)
 		t->dev[i].mock->hook = iopf_torture_answer;
 		if (i == IOPF_TORTURE_SPARE)
 			break;
-		if (iopf_queue_add_device(t->queue, t->dev[i].mock->dev)) {
+		if (iopf_torture_add(t, &t->dev[i])) {
 			KUNIT_FAIL(test, "cannot add mock device %d", i);
 			goto out_destroy;
 		}
@@ -621,6 +675,9 @@ static void iopf_torture_test(struct kunit *test)
 	kunit_info(test, "handler: requests=%llu partial=%llu dropped=%llu discarded=%llu groups=%llu faults=%llu success=%llu invalid=%llu\n",
 		   st.requests, st.partial, st.dropped, st.discarded,
 		   st.groups, st.faults, st.success, st.invalid);
+	kunit_info(test, "notifier: %lld of the %llu INVALID answers notified, %lld bad\n",
+		   (long long)atomic64_read(&t->notified), st.invalid,
+		   (long long)atomic64_read(&t->bad_notified));
 
 	KUNIT_EXPECT_GT(test, atomic64_read(&t->accepted), 0LL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&t->answered),
@@ -633,6 +690,13 @@ static void iopf_torture_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, splats, 0U);
 	KUNIT_EXPECT_GT(test, st.success, 0ULL);
 	KUNIT_EXPECT_GT(test, st.invalid, 0ULL);
+	/*
+	 * Every INVALID answer of the queue is notified, but those of a
+	 * device just added back before its notifier is set again.
+	 */
+	KUNIT_EXPECT_GT(test, atomic64_read(&t->notified), 0LL);
+	KUNIT_EXPECT_LE(test, (u64)atomic64_read(&t->notified), st.invalid);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->bad_notified), 0LL);
 
 out_destroy:
 	iopf_queue_free(t->queue);
