@@ -21,6 +21,15 @@ iopf_identity() {
 		var GIT_COMMITTER_IDENT | sed 's/ [0-9]* [-+][0-9]*$//'
 }
 
+# iopf_git_as "Name <email>": commit (author and committer) as that.
+iopf_git_as() {
+	local email=${1##*<}
+
+	export GIT_AUTHOR_NAME=${1% <*} GIT_AUTHOR_EMAIL=${email%>}
+	export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME
+	export GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+}
+
 # ccache: key objects on paths relative to the build, so that a fresh clone
 # elsewhere on the machine may reuse them.
 export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true

@@ -34,8 +34,8 @@ python3 "$ROOT/scripts/cover.py" "$ROOT/series/cover.txt" "$OUT"/0000-cover-lett
 rm -rf "$AM"
 git -C "$T" worktree prune
 git -C "$T" worktree add -q --detach "$AM" base
-if ! git -C "$AM" -c user.name="${who% <*}" -c user.email="$(
-	e=${who##*<}; echo "${e%>}")" am -q $(ls "$OUT"/*.patch |
+iopf_git_as "$who"
+if ! git -C "$AM" am -q $(ls "$OUT"/*.patch |
 	grep -v /0000-cover-letter.patch); then
 	echo "series: git am of build/series on the base failed" >&2
 	exit 1

@@ -14,11 +14,9 @@ OURS_C="drivers/iommu/io-pgfault.c include/trace/events/iopf.h
 	lib/tests/iopf_bench.c lib/tests/iopf_observe_kunit.c
 	lib/tests/iopf_torture.c lib/tests/iopf_device.h lib/tests/iopf_device.c
 	lib/tests/iopf_unhandled_kunit.c lib/tests/iopf_sva_kunit.c"
-OURS_O="drivers/iommu/io-pgfault.o drivers/iommu/iommu.o lib/tests/iopf_mock.o
-	lib/tests/iopf_kunit.o lib/tests/iopf_drivers_kunit.o
-	lib/tests/iopf_bench.o lib/tests/iopf_observe_kunit.o
-	lib/tests/iopf_torture.o lib/tests/iopf_device.o lib/tests/iopf_unhandled_kunit.o
-	lib/tests/iopf_sva_kunit.o"
+# Our objects: those of our .c files, and iommu.o, which our patches touch.
+OURS_O="drivers/iommu/iommu.o $(for f in $OURS_C; do
+	case $f in *.c) echo "${f%.c}.o" ;; esac; done)"
 # iommu.c is upstream's: only warnings on the lines our patch touches count.
 failures=()
 

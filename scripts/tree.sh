@@ -21,14 +21,10 @@ if ! identity=$(iopf_identity); then
 	     "commits are by '$IOPF_NO_IDENTITY', make series will refuse" >&2
 	identity=$IOPF_NO_IDENTITY
 fi
-export GIT_AUTHOR_NAME=${identity% <*}
-GIT_AUTHOR_EMAIL=${identity##*<}
-export GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL%>}
+iopf_git_as "$identity"
 export GIT_AUTHOR_DATE="2026-11-23T12:00:00Z"
-identity_sed=$(printf '%s' "$identity" | sed 's/[&|\\]/\\&/g')
-export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME"
-export GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
 export GIT_COMMITTER_DATE="$GIT_AUTHOR_DATE"
+identity_sed=$(printf '%s' "$identity" | sed 's/[&|\\]/\\&/g')
 
 git_t() { git -C "$T" -c core.autocrlf=false "$@"; }
 

@@ -362,10 +362,13 @@ static int iopf_fault_in(struct mm_struct *mm, unsigned long addr, u32 perm,
 	return 0;
 }
 
-/* Record in @why that the group fails at @addr for @perm. */
-static void iopf_set_unhandled(struct iopf_unhandled *why, u64 addr, u32 perm,
+/* Record in @why that @group fails at @addr for @perm. */
+static void iopf_set_unhandled(struct iopf_unhandled *why,
+			       struct iopf_group *group, u64 addr, u32 perm,
 			       enum iopf_reason reason, int err)
 {
+	why->pasid = group->last.fault.prm.pasid;
+	why->grpid = group->last.fault.prm.grpid;
 	why->addr = addr;
 	why->perm = perm;
 	why->reason = reason;
@@ -387,7 +390,7 @@ static bool iopf_handle_one(struct iopf_group *group, struct mm_struct *mm,
 	trace_iopf_fault(group->param->dev, last->pasid, last->grpid, addr,
 			 perm, ret);
 	if (ret)
-		iopf_set_unhandled(why, addr, perm, reason, ret);
+		iopf_set_unhandled(why, group, addr, perm, reason, ret);
 	return !ret;
 }
 
@@ -423,6 +426,19 @@ static struct iopf_request *iopf_merge_page(struct iopf_group *group,
 	return req;
 }
 
+/* @group fails before any page is handled: its first request stands for it. */
+static enum iommu_page_response_code
+iopf_fail_first(struct iopf_group *group, struct iopf_unhandled *why,
+		enum iopf_reason reason, int err)
+{
+	struct iommu_fault_page_request *first;
+
+	first = &list_first_entry(&group->faults, struct iopf_request,
+				  node)->fault.prm;
+	iopf_set_unhandled(why, group, first->addr, first->perm, reason, err);
+	return IOMMU_PAGE_RESP_INVALID;
+}
+
 /*
  * Handle every request of @group under one mm reference and one mmap_lock.
  * Consecutive requests for one page are handled once, with the union of
@@ -433,34 +449,23 @@ static enum iommu_page_response_code
 iopf_handle_faults(struct iopf_group *group, struct iopf_unhandled *why)
 {
 	struct iommu_fault_page_request *last = &group->last.fault.prm;
-	struct iommu_fault_page_request *first;
 	struct iopf_request *req;
 	struct mm_struct *mm;
 	bool ok = true;
 	u64 addr;
 	u32 perm;
 
-	first = &list_first_entry(&group->faults, struct iopf_request,
-				  node)->fault.prm;
-	why->pasid = last->pasid;
-	why->grpid = last->grpid;
-	if (!(last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID)) {
-		iopf_set_unhandled(why, first->addr, first->perm,
-				   IOPF_REASON_PASID, -EINVAL);
-		return IOMMU_PAGE_RESP_INVALID;
-	}
+	if (!(last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
+		return iopf_fail_first(group, why, IOPF_REASON_PASID, -EINVAL);
 
 	mm = iommu_sva_find(last->pasid);
-	if (IS_ERR_OR_NULL(mm)) {
-		iopf_set_unhandled(why, first->addr, first->perm,
-				   IOPF_REASON_NO_MM, -ESRCH);
-		return IOMMU_PAGE_RESP_INVALID;
-	}
+	if (IS_ERR_OR_NULL(mm))
+		return iopf_fail_first(group, why, IOPF_REASON_NO_MM, -ESRCH);
 
 	mmap_read_lock(mm);
 	list_for_each_entry(req, &group->faults, node) {
 		if (!iopf_pasid_ok(req, last)) {
-			iopf_set_unhandled(why, req->fault.prm.addr,
+			iopf_set_unhandled(why, group, req->fault.prm.addr,
 					   req->fault.prm.perm,
 					   IOPF_REASON_PASID, -EINVAL);
 			ok = false;

@@ -11,7 +11,8 @@
  * sits alone in an iommu_group, as iommu_sva_bind_device() wants.
  *
  * Debian's 6.1 returns -EOPNOTSUPP from iommu_sva_bind_device() on x86
- * before it reaches the IOMMU driver: there every case is skipped.
+ * before it reaches the IOMMU driver: there every case is skipped (by the
+ * suite's init).
  */
 
 #include <kunit/test.h>
@@ -50,6 +51,10 @@ static int iopf_sva_init(struct kunit *test)
 {
 	struct iopf_sva *s;
 
+	/* Every case binds: skip them on x86, where the base refuses. */
+	if (IS_ENABLED(CONFIG_X86))
+		kunit_skip(test, "6.1 disables iommu_sva_bind_device() on x86 (-EOPNOTSUPP)");
+
 	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
@@ -84,13 +89,6 @@ static void iopf_sva_exit(struct kunit *test)
 	iopf_queue_free(s->queue);
 	iopf_mock_destroy(s->mock);
 	iopf_mock_mm_destroy(s->mm);
-}
-
-/* Skip on x86, where the base's iommu_sva_bind_device() refuses. */
-static void iopf_sva_need_bind(struct kunit *test)
-{
-	if (IS_ENABLED(CONFIG_X86))
-		kunit_skip(test, "6.1 disables iommu_sva_bind_device() on x86 (-EOPNOTSUPP)");
 }
 
 static struct iommu_sva *iopf_sva_bind(struct kunit *test,
@@ -139,7 +137,6 @@ static void iopf_sva_test_bind_fault_unbind(struct kunit *test)
 	struct iopf_sva *s = test->priv;
 	struct iommu_sva *handle;
 
-	iopf_sva_need_bind(test);
 	handle = iopf_sva_bind(test, s->mm);
 	KUNIT_EXPECT_PTR_EQ(test, handle->dev, s->mock->dev);
 	KUNIT_EXPECT_EQ(test, iommu_sva_get_pasid(handle), s->mm->pasid);
@@ -162,7 +159,6 @@ static void iopf_sva_test_bind_twice(struct kunit *test)
 	struct iopf_sva *s = test->priv;
 	struct iommu_sva *a, *b;
 
-	iopf_sva_need_bind(test);
 	a = iopf_sva_bind(test, s->mm);
 	b = iopf_sva_bind(test, s->mm);
 	KUNIT_EXPECT_PTR_EQ(test, a, b);
@@ -233,7 +229,6 @@ static void iopf_sva_test_unbind_while_reporting(struct kunit *test)
 	unsigned long deadline;
 	unsigned int answered;
 
-	iopf_sva_need_bind(test);
 	init_completion(&d.done);
 	d.handle = iopf_sva_bind(test, s->mm);
 	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_sva_dev_fn, &d,
@@ -292,7 +287,6 @@ static void iopf_sva_test_unbind_while_queued(struct kunit *test)
 	unsigned int i, ok = 0;
 	bool returned;
 
-	iopf_sva_need_bind(test);
 	init_completion(&u.started);
 	init_completion(&u.done);
 	u.handle = iopf_sva_bind(test, s->mm);
@@ -336,6 +330,25 @@ static void iopf_sva_switch_mm(struct mm_struct *mm)
 }
 
 /*
+ * Another process: a fresh mm that the test thread uses from now on, the
+ * fixture's kept aside.  NULL, the case failed and the thread back on the
+ * fixture's mm, when there is none.
+ */
+static struct mm_struct *iopf_sva_other_process(struct kunit *test)
+{
+	struct iopf_sva *s = test->priv;
+	struct mm_struct *mm;
+
+	kthread_unuse_mm(s->mm);
+	mm = iopf_mock_mm_create();
+	if (!mm) {
+		kthread_use_mm(s->mm);
+		KUNIT_FAIL(test, "no second mm");
+	}
+	return mm;
+}
+
+/*
  * Bind, unbind, then bind another process: its faults land in its address
  * space only, also at an address the first one maps too.
  */
@@ -347,19 +360,13 @@ static void iopf_sva_test_rebind_other_process(struct kunit *test)
 	struct mm_struct *mm1 = s->mm, *mm2;
 	unsigned long got;
 
-	iopf_sva_need_bind(test);
 	handle = iopf_sva_bind(test, mm1);
 	iopf_sva_fault(test, handle, 3, s->base);
 	iommu_sva_unbind_device(handle);
 
-	/* mm2 is used by this thread from now on, and mm1 kept aside. */
-	kthread_unuse_mm(mm1);
-	mm2 = iopf_mock_mm_create();
-	if (!mm2) {
-		kthread_use_mm(mm1);
-		KUNIT_FAIL(test, "no second mm");
+	mm2 = iopf_sva_other_process(test);
+	if (!mm2)
 		return;
-	}
 	got = vm_mmap(NULL, addr, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
 	handle = IS_ERR_VALUE(got) ? ERR_PTR(-ENOMEM) :
@@ -391,14 +398,9 @@ static void iopf_sva_test_exit_while_bound(struct kunit *test)
 	unsigned long deadline;
 	struct mm_struct *mm2;
 
-	iopf_sva_need_bind(test);
-	kthread_unuse_mm(s->mm);
-	mm2 = iopf_mock_mm_create();
-	if (!mm2) {
-		kthread_use_mm(s->mm);
-		KUNIT_FAIL(test, "no second mm");
+	mm2 = iopf_sva_other_process(test);
+	if (!mm2)
 		return;
-	}
 	handle = iommu_sva_bind_device(s->mock->dev, mm2, NULL);
 	if (IS_ERR_OR_NULL(handle)) {
 		iopf_sva_switch_mm(s->mm);
@@ -476,7 +478,6 @@ static void iopf_sva_test_trace(struct kunit *test)
 	struct iopf_sva_trace t = { .dev = s->mock->dev };
 	struct iommu_sva *handle;
 
-	iopf_sva_need_bind(test);
 	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
 		kunit_skip(test, "no CONFIG_TRACEPOINTS");
 	KUNIT_ASSERT_EQ(test, register_trace_iopf_bind(iopf_sva_probe_bind,

@@ -141,15 +141,15 @@ TRACE_EVENT(iopf_response,
 );
 
 /*
- * iopf_bind - iommu_sva_bind_device() bound a device to an address space
+ * iopf_bond - a device bound to or unbound from an address space
  * @dev: the device
  * @pasid: the PASID its requests for the address space carry
  *
- * Emitted in the task that bound, usually the process whose address space
- * it is (a device driver's open() or ioctl()): filter the fault events of
- * one process by the PASID this gives.
+ * Records the pid and comm of the task that binds or unbinds, usually the
+ * process whose address space it is (a device driver's open() or ioctl()):
+ * filter the fault events of one process by the PASID its iopf_bind gives.
  */
-TRACE_EVENT(iopf_bind,
+DECLARE_EVENT_CLASS(iopf_bond,
 	TP_PROTO(struct device *dev, u32 pasid),
 	TP_ARGS(dev, pasid),
 
@@ -171,26 +171,16 @@ TRACE_EVENT(iopf_bind,
 		  __entry->pasid, __entry->pid, __entry->comm)
 );
 
-/*
- * iopf_unbind - iommu_sva_unbind_device() is about to drop a bond
- * @dev: the device
- * @pasid: the PASID of the bond
- */
-TRACE_EVENT(iopf_unbind,
+/* iopf_bind - iommu_sva_bind_device() bound a device to an address space */
+DEFINE_EVENT(iopf_bond, iopf_bind,
 	TP_PROTO(struct device *dev, u32 pasid),
-	TP_ARGS(dev, pasid),
+	TP_ARGS(dev, pasid)
+);
 
-	TP_STRUCT__entry(
-		__string(dev, dev_name(dev))
-		__field(u32, pasid)
-	),
-
-	TP_fast_assign(
-		__assign_str(dev, dev_name(dev));
-		__entry->pasid = pasid;
-	),
-
-	TP_printk("%s pasid=%u", __get_str(dev), __entry->pasid)
+/* iopf_unbind - iommu_sva_unbind_device() is about to drop a bond */
+DEFINE_EVENT(iopf_bond, iopf_unbind,
+	TP_PROTO(struct device *dev, u32 pasid),
+	TP_ARGS(dev, pasid)
 );
 
 #endif /* _TRACE_IOPF_H */
