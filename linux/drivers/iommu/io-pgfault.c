@@ -5,73 +5,90 @@
  * An IOMMU driver reports page requests from its IRQ thread through
  * iommu_report_device_fault(), which calls iommu_queue_iopf() with the
  * device's dev->iommu->lock held.  Requests of one Page Request Group (PRG)
- * are gathered by group id until the request flagged LAST_PAGE arrives; the
- * whole group is then handled on the queue's workqueue against the mm bound
- * to its PASID, and answered once with iommu_page_response().
+ * are kept by group id until the request flagged LAST_PAGE arrives; the
+ * whole group is then queued on its device's list of complete groups.  One
+ * work item per device, on the queue's workqueue, takes every complete
+ * group of the device at once and handles the groups of one PASID under
+ * one mm reference and one mmap_read_lock, then answers each group once
+ * with iommu_page_response().
  *
  * Objects and lifetimes
  * ---------------------
  * struct iopf_queue          Allocated by iopf_queue_alloc(), freed by
  *                            iopf_queue_free(), both called by the IOMMU
- *                            driver.  Owns its workqueue.
+ *                            driver.  Owns its workqueue and the two
+ *                            mempools the report path takes its requests
+ *                            and groups from.
  * struct iopf_device_param   One per device on a queue.  Allocated by
  *                            iopf_queue_add_device(), published in
  *                            dev->iommu->iopf_param, freed by
  *                            iopf_queue_remove_device() or
- *                            iopf_queue_free() once it is unpublished, no
- *                            work of the device is left on the workqueue
- *                            and no flusher still uses it.
- * struct iopf_group          One per page request group.  Allocated by the
- *                            first request of the group (partial or last).
- *                            While partial it is owned by param->groups;
- *                            when its last request arrives it is erased from
- *                            param->groups and owned by its work item, which
- *                            answers it and frees it.  A partial group is
- *                            freed without an answer by
+ *                            iopf_queue_free() once it is unpublished, its
+ *                            work item is idle and no flusher still uses
+ *                            it.  Owns the work item that handles its
+ *                            groups.
+ * struct iopf_request        One per non-last request.  Taken from the
+ *                            queue's request pool by the report; owned by
+ *                            param->partial until its group's last request
+ *                            arrives, then by the group.  Freed with its
+ *                            group, or without an answer by
  *                            iopf_queue_discard_partial(),
  *                            iopf_queue_remove_device() and
  *                            iopf_queue_free(): no answer is owed for a
  *                            group whose last request never arrived.
- * struct iopf_request        One per non-last request, owned by its group.
- *                            The last request is embedded in the group.
+ * struct iopf_group          One per complete group, taken from the queue's
+ *                            group pool by its last request, which it
+ *                            embeds.  Owned by param->ready, then by the
+ *                            device's work item, which answers it and
+ *                            frees it with its requests.
  *
  * Locks
  * -----
  * iopf_queue::lock     protects iopf_queue::devices and the membership of a
  *                      param in it.
  * dev_iommu::lock      (the device's, held by iommu_report_device_fault())
- *                      protects dev_iommu::iopf_param, iopf_device_param::groups
- *                      and iopf_device_param::nr_partial, and every group
- *                      reachable from param->groups (a hash table by group
- *                      id, so the last request finds its group without a
- *                      scan).  Once the param is unpublished, removal
- *                      owns param->groups and frees it without the lock.
+ *                      protects dev_iommu::iopf_param,
+ *                      iopf_device_param::partial (a hash table of the
+ *                      partial requests, indexed by the low bits of their
+ *                      group id: a PRI group id has 9 bits, so the last
+ *                      request finds its group's requests in one bucket
+ *                      shared with one other group at most) and
+ *                      iopf_device_param::nr_partial.
+ *                      Once the param is unpublished, removal owns
+ *                      param->partial and frees it without the lock.
+ * iopf_device_param::ready is a lock-less list: groups are added by the
+ *                      report path (under dev_iommu::lock) and taken all at
+ *                      once by the device's work item, the only consumer
+ *                      (a work item never runs twice at once).  The report
+ *                      that finds the list empty queues the work item.
  * iopf_device_param::flushers is atomic: flushers take it under
  *                      dev_iommu::lock, removal waits for it to drop to 0.
  * iopf_device_param::nr_queued is atomic: raised by the report path under
  *                      dev_iommu::lock (so one reporter at a time checks it
- *                      against the bound), dropped by the work items.
+ *                      against the bound), dropped by the work item.
  * iopf_device_param::unhandled is written under dev_iommu::lock (release)
- *                      and read by the work items without a lock
- *                      (acquire); replacing it flushes the queue, so no
+ *                      and read by the work item without a lock
+ *                      (acquire); replacing it flushes the work item, so no
  *                      call to the old notifier is left after that.
- * A queued group is touched by its work item only: no lock.
- * iommu.c's iommu_fault_param::lock nests inside dev_iommu::lock on the
- * report path, and is taken alone by iommu_page_response() in the worker.
+ * A group taken off param->ready is touched by the work item only: no lock.
+ * The mempools have their own lock (a spinlock, taken by mempool_alloc()
+ * and mempool_free()).  iommu.c's iommu_fault_param::lock nests inside
+ * dev_iommu::lock on the report path, and is taken alone by
+ * iommu_page_response() in the work item.
  *
  * Lock order: iopf_queue::lock, then dev_iommu::lock, then iommu.c's
  * iommu_fault_param::lock.  The work item takes none of the first two
- * itself: it takes the mm's mmap_lock, then iommu_fault_param::lock in
- * iommu_page_response(), and under it whatever the IOMMU driver's
- * ->page_response() takes; last, with nothing held, it calls the device
- * driver's unhandled-fault notifier, which may take dev_iommu::lock and
- * mmap_lock.  So a flush or a removal (which wait for work items) must not
- * hold dev_iommu::lock or iopf_queue::lock while waiting, and they do not;
- * and a report waiting at the in-flight bound holds dev_iommu::lock, so
- * the work item gives its slot back before it calls the notifier.  The
- * driver must not report from ->page_response(): it runs under
- * iommu_fault_param::lock, which the report path takes inside
- * dev_iommu::lock.
+ * itself: it takes the mm's mmap_lock and drops it, then takes
+ * iommu_fault_param::lock in iommu_page_response(), and under it whatever
+ * the IOMMU driver's ->page_response() takes; last, with nothing held, it
+ * calls the device driver's unhandled-fault notifier, which may take
+ * dev_iommu::lock and mmap_lock.  So a flush or a removal (which wait for
+ * the work item) must not hold dev_iommu::lock or iopf_queue::lock while
+ * waiting, and they do not; and a report waiting at the in-flight bound
+ * holds dev_iommu::lock, so the work item gives its slot back before it
+ * calls the notifier.  The driver must not report from ->page_response():
+ * it runs under iommu_fault_param::lock, which the report path takes
+ * inside dev_iommu::lock.
  *
  * The work item never drops the last mm_users reference itself
  * (mmput_async()): the mm's exit would run the IOMMU driver's mmu_notifier
@@ -82,6 +99,17 @@
  * driver's unhandled-fault notifier (after the answer, no lock held), so
  * drivers may remove and flush under their own locks as long as those
  * callbacks do not take them.
+ *
+ * The report path never sleeps to allocate: requests and groups come from
+ * the queue's mempools with GFP_NOWAIT, from the slab when it has memory
+ * at hand and from the pools' reserve otherwise; the work item refills the
+ * reserve as it frees groups.  Only when both are empty is the request
+ * refused (-ENOMEM), and the driver answers.
+ *
+ * mmap_lock is not held for long: the work item handles at most
+ * IOPF_FAULTS_PER_LOCK faults per hold, and drops and takes it again
+ * sooner when a writer waits; a fault that has to wait for I/O drops it
+ * meanwhile (FAULT_FLAG_ALLOW_RETRY) and is retried.
  *
  * Statistics and tracing
  * ----------------------
@@ -105,23 +133,26 @@
  * the report of a last request waits, in the IOMMU driver's IRQ thread,
  * until one of the device's groups has been answered: backpressure rather
  * than an INVALID answer, which would fail the device's DMA.  The wait
- * holds dev_iommu::lock, which the work items never take, so they go on
+ * holds dev_iommu::lock, which the work item never takes, so it goes on
  * answering; the driver's other devices wait behind its IRQ thread, as
  * they do while any fault of that thread is slow to handle.
  */
 
 #include <linux/debugfs.h>
-#include <linux/hashtable.h>
 #include <linux/iommu.h>
 #include <linux/list.h>
+#include <linux/llist.h>
+#include <linux/mempool.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rwsem.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/userfaultfd_k.h>
 #include <linux/wait.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
@@ -199,11 +230,23 @@ MODULE_PARM_DESC(max_queued,
 		 "Maximum groups queued per device, at least 1; at the bound, reports wait (default "
 		 __stringify(IOPF_MAX_QUEUED) ")");
 
+/*
+ * Reserve of each queue's mempools: enough for a burst of reports while
+ * the slab has no memory at hand; the work item refills it.
+ */
+#define IOPF_POOL_REQUESTS	64
+#define IOPF_POOL_GROUPS	32
+
+/* Faults handled per hold of mmap_lock at most (see the top comment). */
+#define IOPF_FAULTS_PER_LOCK	64
+
 /**
  * struct iopf_queue - a workqueue shared by the devices of one IOMMU
- * @wq: handles the groups of every device on the queue
+ * @wq: runs the work items of the devices on the queue
  * @lock: protects @devices
  * @devices: the iopf_device_param of every device on the queue
+ * @requests: where the report path takes partial requests from
+ * @groups: where the report path takes groups from
  * @stats: per-CPU counters; no lock
  * @debugfs: the queue's directory in debugfs, or an error pointer
  */
@@ -211,6 +254,8 @@ struct iopf_queue {
 	struct workqueue_struct *wq;
 	struct mutex lock;		/* protects devices */
 	struct list_head devices;
+	mempool_t *requests;
+	mempool_t *groups;
 	struct iopf_queue_stats __percpu *stats;
 	struct dentry *debugfs;
 };
@@ -219,33 +264,38 @@ struct iopf_queue {
 #define iopf_stat_add(queue, field, n)	this_cpu_add((queue)->stats->field, n)
 
 /*
- * 256 buckets for iopf_device_param::groups: a PRI group id has 9 bits,
- * two ids a bucket on average (SMMUv3 stall tags have 16).
+ * 256 buckets for iopf_device_param::partial, indexed by the low 8 bits of
+ * the group id: a PRI group id has 9 bits, so a bucket holds the requests
+ * of two groups at most.  (SMMUv3 stall has no partial requests.)
  */
-#define IOPF_GROUP_BITS		8
+#define IOPF_PARTIAL_BITS	8
 
 /**
  * struct iopf_device_param - fault state of one device on a queue
  * @dev: the device
  * @queue: the queue the device is on; constant
  * @queue_node: entry in @queue->devices, under @queue->lock
- * @groups: the groups still gathering their requests, hashed by group id,
- *          under dev->iommu->lock
- * @nr_partial: non-last requests kept in @groups, under dev->iommu->lock
+ * @partial: the partial requests, in buckets by group id, newest first;
+ *           under dev->iommu->lock
+ * @nr_partial: requests in @partial, under dev->iommu->lock
+ * @ready: complete groups not yet taken by @work, newest first; lock-less
+ * @work: takes the groups on @ready, handles and answers them
  * @flushers: iopf_queue_flush_dev() calls in progress on this device;
  *            removal waits for them to drop to zero
  * @nr_queued: groups queued and not yet answered
  * @queued_wq: a report at the bound of @nr_queued waits here
  * @unhandled: the device driver's notifier of groups answered INVALID, or
- *             NULL; set under dev->iommu->lock, read by the work items
- *             without a lock
+ *             NULL; set under dev->iommu->lock, read by @work without a
+ *             lock
  */
 struct iopf_device_param {
 	struct device *dev;
 	struct iopf_queue *queue;
 	struct list_head queue_node;
-	DECLARE_HASHTABLE(groups, IOPF_GROUP_BITS);
+	struct hlist_head partial[1 << IOPF_PARTIAL_BITS];
 	unsigned int nr_partial;
+	struct llist_head ready;
+	struct work_struct work;
 	atomic_t flushers;
 	atomic_t nr_queued;
 	wait_queue_head_t queued_wq;
@@ -254,55 +304,75 @@ struct iopf_device_param {
 
 /**
  * struct iopf_request - a non-last request of a group
- * @fault: the request as reported
- * @node: entry in iopf_group::faults
+ * @prm: the request as reported
+ * @node: entry in iopf_device_param::partial, then in iopf_group::partial
  */
 struct iopf_request {
-	struct iommu_fault fault;
-	struct list_head node;
+	struct iommu_fault_page_request prm;
+	struct hlist_node node;
 };
 
 /**
- * struct iopf_group - a page request group
- * @last: the last request, once it arrived; its node ends @faults
- * @faults: the requests in arrival order
- * @nr_partial: non-last requests in @faults
- * @grpid: the group id, while the group is in iopf_device_param::groups
+ * struct iopf_group - a complete page request group
+ * @last: the last request
+ * @partial: the group's non-last requests, oldest first
+ * @nr_partial: requests in @partial
+ * @code: the answer, once the group is handled
+ * @ready: entry in iopf_device_param::ready, then in the work item's batch
  * @queued_ns: when the last request was queued (ktime_get_ns())
- * @node: entry in iopf_device_param::groups
- * @param: the device's fault state
- * @work: handles and answers the group once it is complete
+ * @why: why the group failed, when @code is INVALID
  */
 struct iopf_group {
-	struct iopf_request last;
-	struct list_head faults;
+	struct iommu_fault_page_request last;
+	struct hlist_head partial;
 	unsigned int nr_partial;
-	u32 grpid;
+	enum iommu_page_response_code code;
+	struct llist_node ready;
 	u64 queued_ns;
-	struct hlist_node node;
-	struct iopf_device_param *param;
-	struct work_struct work;
+	struct iopf_unhandled why;
 };
 
+static struct kmem_cache *iopf_request_cache;
+static struct kmem_cache *iopf_group_cache;
+
 /* ---------------------------------------------------------------------- */
-/* Handling a group (work item, no lock held on entry)                    */
+/* Handling the groups (work item, no lock held on entry)                 */
 /* ---------------------------------------------------------------------- */
 
-/* Free @group and its partial requests (counted in the queue's frees). */
-static void iopf_group_free(struct iopf_group *group)
+/* Give @group and its requests back to @queue (counted in the frees). */
+static void iopf_group_free(struct iopf_queue *queue, struct iopf_group *group)
 {
-	struct iopf_queue *queue = group->param->queue;
-	struct iopf_request *req, *next;
+	struct iopf_request *req;
+	struct hlist_node *next;
 	unsigned int n = 1;
 
-	list_for_each_entry_safe(req, next, &group->faults, node) {
-		if (req != &group->last) {
-			kfree(req);
-			n++;
-		}
+	hlist_for_each_entry_safe(req, next, &group->partial, node) {
+		mempool_free(req, queue->requests);
+		n++;
 	}
-	kfree(group);
+	mempool_free(group, queue->groups);
 	iopf_stat_add(queue, frees, n);
+}
+
+/* The requests of @group in arrival order: its partial ones, then @last. */
+static struct iommu_fault_page_request *iopf_first(struct iopf_group *group)
+{
+	struct iopf_request *req = hlist_entry_safe(group->partial.first,
+						    struct iopf_request, node);
+
+	return req ? &req->prm : &group->last;
+}
+
+static struct iommu_fault_page_request *
+iopf_next(struct iopf_group *group, struct iommu_fault_page_request *prm)
+{
+	struct iopf_request *req;
+
+	if (prm == &group->last)
+		return NULL;
+	req = container_of(prm, struct iopf_request, prm);
+	req = hlist_entry_safe(req->node.next, struct iopf_request, node);
+	return req ? &req->prm : &group->last;
 }
 
 static unsigned long iopf_vm_flags(u32 perm)
@@ -332,29 +402,44 @@ static unsigned int iopf_fault_flags(u32 perm)
 }
 
 /*
- * Fault one page in with mmap_lock held for read.  Never expands a stack.
- * Return 0, -EFAULT when no VMA maps @addr, -EACCES when the VMA does not
- * allow @perm, or the error of the fault; on error, say why in @reason.
+ * Fault one page in.  mmap_lock is held for read on entry and on return;
+ * a fault that waits for I/O drops it meanwhile and is tried again
+ * (FAULT_FLAG_ALLOW_RETRY), except in a userfaultfd range, whose faults
+ * would wait for user space: those fail as they did without retry.  Never
+ * expands a stack.  Return 0, -EFAULT when no VMA maps @addr, -EACCES when
+ * the VMA does not allow @perm, or the error of the fault; on error, say
+ * why in @reason.
  */
 static int iopf_fault_in(struct mm_struct *mm, unsigned long addr, u32 perm,
 			 enum iopf_reason *reason)
 {
+	unsigned int flags = iopf_fault_flags(perm);
 	struct vm_area_struct *vma;
 	vm_fault_t ret;
 
 	mmap_assert_locked(mm);
 
-	vma = vma_lookup(mm, addr);
-	if (!vma) {
-		*reason = IOPF_REASON_NO_VMA;
-		return -EFAULT;
+	for (;;) {
+		vma = vma_lookup(mm, addr);
+		if (!vma) {
+			*reason = IOPF_REASON_NO_VMA;
+			return -EFAULT;
+		}
+		if (iopf_vm_flags(perm) & ~vma->vm_flags) {
+			*reason = IOPF_REASON_PERM;
+			return -EACCES;
+		}
+		if (!userfaultfd_armed(vma))
+			flags |= FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE;
+		ret = handle_mm_fault(vma, addr, flags, NULL);
+		if (!(ret & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
+			break;
+		/* mmap_lock was dropped: the fault is done, or to be retried. */
+		mmap_read_lock(mm);
+		if (ret & VM_FAULT_COMPLETED)
+			return 0;
+		flags |= FAULT_FLAG_TRIED;
 	}
-	if (iopf_vm_flags(perm) & ~vma->vm_flags) {
-		*reason = IOPF_REASON_PERM;
-		return -EACCES;
-	}
-
-	ret = handle_mm_fault(vma, addr, iopf_fault_flags(perm), NULL);
 	if (ret & VM_FAULT_ERROR) {
 		*reason = IOPF_REASON_FAULT;
 		return vm_fault_to_errno(ret, 0) ?: -EFAULT;
@@ -362,120 +447,171 @@ static int iopf_fault_in(struct mm_struct *mm, unsigned long addr, u32 perm,
 	return 0;
 }
 
-/* Record in @why that @group fails at @addr for @perm. */
-static void iopf_set_unhandled(struct iopf_unhandled *why,
-			       struct iopf_group *group, u64 addr, u32 perm,
+/* Record that @group fails at @addr for @perm. */
+static void iopf_set_unhandled(struct iopf_group *group, u64 addr, u32 perm,
 			       enum iopf_reason reason, int err)
 {
-	why->pasid = group->last.fault.prm.pasid;
-	why->grpid = group->last.fault.prm.grpid;
+	struct iopf_unhandled *why = &group->why;
+
+	group->code = IOMMU_PAGE_RESP_INVALID;
+	why->pasid = group->last.pasid;
+	why->grpid = group->last.grpid;
 	why->addr = addr;
 	why->perm = perm;
 	why->reason = reason;
 	why->err = err;
 }
 
-/*
- * Fault in one page for @group; false when the group fails with it, and
- * then @why says why.
- */
-static bool iopf_handle_one(struct iopf_group *group, struct mm_struct *mm,
-			    u64 addr, u32 perm, struct iopf_unhandled *why)
+/* @group fails before any page is handled: its first request stands for it. */
+static void iopf_fail_first(struct iopf_group *group, enum iopf_reason reason,
+			    int err)
 {
-	struct iommu_fault_page_request *last = &group->last.fault.prm;
+	struct iommu_fault_page_request *first = iopf_first(group);
+
+	iopf_set_unhandled(group, first->addr, first->perm, reason, err);
+}
+
+/* Fault in one page for @group; false when the group fails with it. */
+static bool iopf_handle_one(struct iopf_device_param *param,
+			    struct iopf_group *group, struct mm_struct *mm,
+			    u64 addr, u32 perm)
+{
+	struct iommu_fault_page_request *last = &group->last;
 	enum iopf_reason reason;
 	int ret = iopf_fault_in(mm, addr, perm, &reason);
 
-	iopf_stat_inc(group->param->queue, faults);
-	trace_iopf_fault(group->param->dev, last->pasid, last->grpid, addr,
-			 perm, ret);
+	iopf_stat_inc(param->queue, faults);
+	trace_iopf_fault(param->dev, last->pasid, last->grpid, addr, perm, ret);
 	if (ret)
-		iopf_set_unhandled(why, group, addr, perm, reason, ret);
+		iopf_set_unhandled(group, addr, perm, reason, ret);
 	return !ret;
 }
 
-/* Does @req belong with the group whose last request is @last? */
-static bool iopf_pasid_ok(struct iopf_request *req,
-			  struct iommu_fault_page_request *last)
+/* Does @prm belong with the group whose last request is @last? */
+static bool iopf_pasid_ok(const struct iommu_fault_page_request *prm,
+			  const struct iommu_fault_page_request *last)
 {
-	return (req->fault.prm.flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) &&
-	       req->fault.prm.pasid == last->pasid;
+	return (prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) &&
+	       prm->pasid == last->pasid;
 }
 
 /*
- * Merge the requests that follow @req in @group for the same page into
+ * Merge the requests that follow @prm in @group for the same page into
  * one: return the last of them and the union of their permissions in
  * @perm.
  */
-static struct iopf_request *iopf_merge_page(struct iopf_group *group,
-					    struct iopf_request *req, u32 *perm)
+static struct iommu_fault_page_request *
+iopf_merge_page(struct iopf_group *group, struct iommu_fault_page_request *prm,
+		u32 *perm)
 {
-	struct iommu_fault_page_request *last = &group->last.fault.prm;
-	unsigned long page = req->fault.prm.addr & PAGE_MASK;
-	struct iopf_request *next;
+	unsigned long page = prm->addr & PAGE_MASK;
+	struct iommu_fault_page_request *next;
 
-	*perm = req->fault.prm.perm;
-	while (!list_is_last(&req->node, &group->faults)) {
-		next = list_next_entry(req, node);
-		if ((next->fault.prm.addr & PAGE_MASK) != page ||
-		    !iopf_pasid_ok(next, last))
-			break;
-		*perm |= next->fault.prm.perm;
-		req = next;
+	*perm = prm->perm;
+	while ((next = iopf_next(group, prm)) &&
+	       (next->addr & PAGE_MASK) == page &&
+	       iopf_pasid_ok(next, &group->last)) {
+		*perm |= next->perm;
+		prm = next;
 	}
-	return req;
-}
-
-/* @group fails before any page is handled: its first request stands for it. */
-static enum iommu_page_response_code
-iopf_fail_first(struct iopf_group *group, struct iopf_unhandled *why,
-		enum iopf_reason reason, int err)
-{
-	struct iommu_fault_page_request *first;
-
-	first = &list_first_entry(&group->faults, struct iopf_request,
-				  node)->fault.prm;
-	iopf_set_unhandled(why, group, first->addr, first->perm, reason, err);
-	return IOMMU_PAGE_RESP_INVALID;
+	return prm;
 }
 
 /*
- * Handle every request of @group under one mm reference and one mmap_lock.
+ * Before a fault: after IOPF_FAULTS_PER_LOCK faults under one hold of
+ * mmap_lock, or sooner when a writer waits for it, let it go for a while.
+ * @held counts the faults handled under the current hold.
+ */
+static void iopf_relax_lock(struct mm_struct *mm, unsigned int *held)
+{
+	mmap_assert_locked(mm);
+
+	if (*held >= IOPF_FAULTS_PER_LOCK ||
+	    (*held && mmap_lock_is_contended(mm))) {
+		mmap_read_unlock(mm);
+		cond_resched();
+		mmap_read_lock(mm);
+		*held = 0;
+	}
+	(*held)++;
+}
+
+/*
+ * Handle every request of @group with @mm's mmap_lock held for read.
  * Consecutive requests for one page are handled once, with the union of
  * their permissions.  Errors are sticky: the first failed request ends the
- * group, and @why says where and why.
+ * group, and group->why says where and why.
  */
-static enum iommu_page_response_code
-iopf_handle_faults(struct iopf_group *group, struct iopf_unhandled *why)
+static void iopf_handle_faults(struct iopf_device_param *param,
+			       struct iopf_group *group, struct mm_struct *mm,
+			       unsigned int *held)
 {
-	struct iommu_fault_page_request *last = &group->last.fault.prm;
-	struct iopf_request *req;
-	struct mm_struct *mm;
-	bool ok = true;
+	struct iommu_fault_page_request *prm;
 	u64 addr;
 	u32 perm;
 
-	if (!(last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
-		return iopf_fail_first(group, why, IOPF_REASON_PASID, -EINVAL);
+	for (prm = iopf_first(group); prm; prm = iopf_next(group, prm)) {
+		if (!iopf_pasid_ok(prm, &group->last)) {
+			iopf_set_unhandled(group, prm->addr, prm->perm,
+					   IOPF_REASON_PASID, -EINVAL);
+			return;
+		}
+		addr = prm->addr;
+		prm = iopf_merge_page(group, prm, &perm);
+		iopf_relax_lock(mm, held);
+		if (!iopf_handle_one(param, group, mm, addr, perm))
+			return;
+	}
+}
+
+static unsigned int iopf_group_faults(struct iopf_group *group)
+{
+	return group->nr_partial + 1;
+}
+
+/*
+ * Handle a run of @batch: the groups from its first one on that have the
+ * same PASID, up to IOPF_FAULTS_PER_LOCK requests in all (at least one
+ * group), under one mm reference and one mmap_read_lock.  Return the
+ * first group after the run.
+ */
+static struct llist_node *iopf_handle_run(struct iopf_device_param *param,
+					  struct llist_node *batch)
+{
+	struct iopf_group *first = llist_entry(batch, struct iopf_group, ready);
+	struct iommu_fault_page_request *last = &first->last;
+	struct llist_node *node, *end;
+	unsigned int n = 0, held = 0;
+	struct iopf_group *group;
+	struct mm_struct *mm;
+
+	if (!(last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID)) {
+		iopf_fail_first(first, IOPF_REASON_PASID, -EINVAL);
+		return batch->next;
+	}
+	/* The run: the groups of this PASID that come next. */
+	for (node = batch; node; node = node->next) {
+		group = llist_entry(node, struct iopf_group, ready);
+		if (node != batch && (n >= IOPF_FAULTS_PER_LOCK ||
+				      !iopf_pasid_ok(&group->last, last)))
+			break;
+		n += iopf_group_faults(group);
+	}
+	end = node;
 
 	mm = iommu_sva_find(last->pasid);
-	if (IS_ERR_OR_NULL(mm))
-		return iopf_fail_first(group, why, IOPF_REASON_NO_MM, -ESRCH);
+	if (IS_ERR_OR_NULL(mm)) {
+		for (node = batch; node != end; node = node->next) {
+			group = llist_entry(node, struct iopf_group, ready);
+			iopf_fail_first(group, IOPF_REASON_NO_MM, -ESRCH);
+		}
+		return end;
+	}
 
 	mmap_read_lock(mm);
-	list_for_each_entry(req, &group->faults, node) {
-		if (!iopf_pasid_ok(req, last)) {
-			iopf_set_unhandled(why, group, req->fault.prm.addr,
-					   req->fault.prm.perm,
-					   IOPF_REASON_PASID, -EINVAL);
-			ok = false;
-			break;
-		}
-		addr = req->fault.prm.addr;
-		req = iopf_merge_page(group, req, &perm);
-		ok = iopf_handle_one(group, mm, addr, perm, why);
-		if (!ok)
-			break;
+	for (node = batch; node != end; node = node->next) {
+		group = llist_entry(node, struct iopf_group, ready);
+		iopf_handle_faults(param, group, mm, &held);
 	}
 	mmap_read_unlock(mm);
 	/*
@@ -485,8 +621,7 @@ iopf_handle_faults(struct iopf_group *group, struct iopf_unhandled *why)
 	 * iopf_queue_remove_device(), while remove waits for this work.
 	 */
 	mmput_async(mm);
-
-	return ok ? IOMMU_PAGE_RESP_SUCCESS : IOMMU_PAGE_RESP_INVALID;
+	return end;
 }
 
 /* Log2 buckets of microseconds: [0, 1us), [1us, 2us), [2us, 4us), ... */
@@ -499,39 +634,39 @@ static unsigned int iopf_latency_bucket(u64 ns)
 	return min_t(unsigned int, ilog2(us) + 1, IOPF_LATENCY_BUCKETS - 1);
 }
 
-static void iopf_account_response(struct iopf_group *group,
-				  enum iommu_page_response_code code)
+static void iopf_account_response(struct iopf_device_param *param,
+				  struct iopf_group *group)
 {
-	struct iommu_fault_page_request *last = &group->last.fault.prm;
-	struct iopf_queue *queue = group->param->queue;
+	struct iommu_fault_page_request *last = &group->last;
+	struct iopf_queue *queue = param->queue;
 	u64 latency = ktime_get_ns() - group->queued_ns;
 
-	if (code == IOMMU_PAGE_RESP_SUCCESS)
+	if (group->code == IOMMU_PAGE_RESP_SUCCESS)
 		iopf_stat_inc(queue, success);
 	else
 		iopf_stat_inc(queue, invalid);
 	iopf_stat_inc(queue, latency[iopf_latency_bucket(latency)]);
-	trace_iopf_response(group->param->dev, last->pasid, last->grpid, code,
-			    group->nr_partial + 1, latency);
+	trace_iopf_response(param->dev, last->pasid, last->grpid, group->code,
+			    iopf_group_faults(group), latency);
 }
 
-static void iopf_respond(struct iopf_group *group,
-			 enum iommu_page_response_code code)
+static void iopf_respond(struct iopf_device_param *param,
+			 struct iopf_group *group)
 {
-	struct iommu_fault_page_request *last = &group->last.fault.prm;
+	struct iommu_fault_page_request *last = &group->last;
 	struct iommu_page_response resp = {
 		.version = IOMMU_PAGE_RESP_VERSION_1,
 		.pasid = last->pasid,
 		.grpid = last->grpid,
-		.code = code,
+		.code = group->code,
 	};
 
 	if ((last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) &&
 	    (last->flags & IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID))
 		resp.flags = IOMMU_PAGE_RESP_PASID_VALID;
 
-	iopf_account_response(group, code);
-	iommu_page_response(group->param->dev, &resp);
+	iopf_account_response(param, group);
+	iommu_page_response(param->dev, &resp);
 }
 
 /* One of @param's queued groups is answered: let a waiting report in. */
@@ -554,91 +689,131 @@ static void iopf_notify_unhandled(struct iopf_device_param *param,
 		nb->notify(nb, param->dev, why);
 }
 
-static void iopf_handle_group(struct work_struct *work)
+/* Answer a handled @group, free it, then tell the driver if it failed. */
+static void iopf_finish(struct iopf_device_param *param,
+			struct iopf_group *group)
 {
-	struct iopf_group *group = container_of(work, struct iopf_group, work);
-	struct iopf_device_param *param = group->param;
-	enum iommu_page_response_code code;
-	struct iopf_unhandled why;
+	bool failed = group->code == IOMMU_PAGE_RESP_INVALID;
+	struct iopf_unhandled why = group->why;
 
-	code = iopf_handle_faults(group, &why);
-	iopf_respond(group, code);
-	iopf_group_free(group);
-	/* param outlives the work: removal flushes the workqueue. */
+	iopf_respond(param, group);
+	iopf_group_free(param->queue, group);
 	iopf_dequeued(param);
 	/*
 	 * Last: the device is not kept waiting for its driver, and a report
 	 * waiting at the bound with dev->iommu->lock held (which the
 	 * notifier may take) has had its slot back.
 	 */
-	if (code == IOMMU_PAGE_RESP_INVALID)
+	if (failed)
 		iopf_notify_unhandled(param, &why);
+}
+
+/*
+ * The device's work item: take every complete group at once, oldest first,
+ * handle them run by run and answer each run's groups once its mmap_lock
+ * is dropped.  Groups that arrive meanwhile queue the work item again.
+ */
+static void iopf_handle_ready(struct work_struct *work)
+{
+	struct iopf_device_param *param =
+		container_of(work, struct iopf_device_param, work);
+	struct llist_node *batch, *end, *next;
+	struct iopf_group *group;
+
+	batch = llist_reverse_order(llist_del_all(&param->ready));
+	while (batch) {
+		end = iopf_handle_run(param, batch);
+		for (; batch != end; batch = next) {
+			next = batch->next;
+			group = llist_entry(batch, struct iopf_group, ready);
+			iopf_finish(param, group);
+		}
+	}
 }
 
 /* ---------------------------------------------------------------------- */
 /* Reporting (dev->iommu->lock held)                                      */
 /* ---------------------------------------------------------------------- */
 
-/* Allocate a group or a request of @param's device (counted in allocs). */
-static void *iopf_obj_alloc(struct iopf_device_param *param, size_t size,
-			    gfp_t gfp)
+/*
+ * Take a request or a group for @param's device from @pool without
+ * sleeping (counted in the allocs): the slab's memory at hand, else the
+ * pool's reserve.
+ */
+static void *iopf_obj_get(struct iopf_device_param *param, mempool_t *pool,
+			  size_t size)
 {
-	void *obj = iopf_alloc(size, gfp);
+	void *obj;
 
+	if (iopf_should_fail(size))
+		return NULL;
+	obj = mempool_alloc(pool, GFP_NOWAIT);
 	if (obj)
 		iopf_stat_inc(param->queue, allocs);
 	return obj;
 }
 
-static struct iopf_group *iopf_group_alloc(struct iopf_device_param *param)
+static struct hlist_head *iopf_bucket(struct iopf_device_param *param,
+				      u32 grpid)
 {
-	struct iopf_group *group;
-
-	group = iopf_obj_alloc(param, sizeof(*group), GFP_KERNEL | __GFP_ZERO);
-	if (!group)
-		return NULL;
-
-	INIT_LIST_HEAD(&group->faults);
-	INIT_WORK(&group->work, iopf_handle_group);
-	group->param = param;
-	return group;
+	return &param->partial[grpid & (ARRAY_SIZE(param->partial) - 1)];
 }
 
-/* Free every partial group of @param.  Caller owns param->groups. */
-static void iopf_free_partial(struct iopf_device_param *param)
+/*
+ * Move the partial requests of group @grpid from @param->partial to @head,
+ * oldest first; return how many.
+ */
+static unsigned int iopf_take_partial(struct iopf_device_param *param,
+				      u32 grpid, struct hlist_head *head)
 {
-	struct iopf_group *group;
+	struct iopf_request *req;
 	struct hlist_node *next;
-	int bkt;
-
-	hash_for_each_safe(param->groups, bkt, next, group, node) {
-		hash_del(&group->node);
-		iopf_group_free(group);
-	}
-	iopf_stat_add(param->queue, discarded, param->nr_partial);
-	param->nr_partial = 0;
-}
-
-/* The partial group @grpid of @param, or NULL. */
-static struct iopf_group *iopf_find_group(struct iopf_device_param *param,
-					  u32 grpid)
-{
-	struct iopf_group *group;
+	unsigned int n = 0;
 
 	lockdep_assert_held(&param->dev->iommu->lock);
 
-	hash_for_each_possible(param->groups, group, node, grpid) {
-		if (group->grpid == grpid)
-			return group;
+	/* The bucket is newest first: adding each at the head reverses it. */
+	hlist_for_each_entry_safe(req, next, iopf_bucket(param, grpid), node) {
+		if (req->prm.grpid != grpid)
+			continue;
+		hlist_del(&req->node);
+		hlist_add_head(&req->node, head);
+		n++;
 	}
-	return NULL;
+	param->nr_partial -= n;
+	return n;
+}
+
+/* Free the requests of @head (counted as discarded and freed). */
+static void iopf_free_requests(struct iopf_queue *queue,
+			       struct hlist_head *head)
+{
+	struct iopf_request *req;
+	struct hlist_node *next;
+	unsigned int n = 0;
+
+	hlist_for_each_entry_safe(req, next, head, node) {
+		hlist_del(&req->node);
+		mempool_free(req, queue->requests);
+		n++;
+	}
+	iopf_stat_add(queue, discarded, n);
+	iopf_stat_add(queue, frees, n);
+}
+
+/* Free every partial request of @param.  Caller owns param->partial. */
+static void iopf_free_partial(struct iopf_device_param *param)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(param->partial); i++)
+		iopf_free_requests(param->queue, &param->partial[i]);
+	param->nr_partial = 0;
 }
 
 static int iopf_keep_partial(struct iopf_device_param *param,
 			     struct iommu_fault *fault)
 {
-	u32 grpid = fault->prm.grpid;
-	struct iopf_group *group;
 	struct iopf_request *req;
 
 	lockdep_assert_held(&param->dev->iommu->lock);
@@ -646,30 +821,13 @@ static int iopf_keep_partial(struct iopf_device_param *param,
 	if (param->nr_partial >= READ_ONCE(iopf_max_partial))
 		return -ENOSPC;
 
-	/* Fully written below: no need to zero it. */
-	req = iopf_obj_alloc(param, sizeof(*req), GFP_KERNEL);
+	req = iopf_obj_get(param, param->queue->requests, sizeof(*req));
 	if (!req)
 		return -ENOMEM;
-	req->fault = *fault;
-
-	group = iopf_find_group(param, grpid);
-	if (!group) {
-		group = iopf_group_alloc(param);
-		if (!group)
-			goto err_free_fault;
-		group->grpid = grpid;
-		hash_add(param->groups, &group->node, grpid);
-	}
-
-	list_add_tail(&req->node, &group->faults);
-	group->nr_partial++;
+	req->prm = fault->prm;
+	hlist_add_head(&req->node, iopf_bucket(param, fault->prm.grpid));
 	param->nr_partial++;
 	return 0;
-
-err_free_fault:
-	kfree(req);
-	iopf_stat_inc(param->queue, frees);
-	return -ENOMEM;
 }
 
 /*
@@ -692,26 +850,32 @@ static void iopf_enqueue_wait(struct iopf_device_param *param)
 static int iopf_queue_group(struct iopf_device_param *param,
 			    struct iommu_fault *fault)
 {
+	struct iopf_queue *queue = param->queue;
 	struct iopf_group *group;
+	HLIST_HEAD(partial);
 
 	lockdep_assert_held(&param->dev->iommu->lock);
 
-	group = iopf_find_group(param, fault->prm.grpid);
-	if (group) {
-		hash_del(&group->node);
-		param->nr_partial -= group->nr_partial;
-	} else {
-		group = iopf_group_alloc(param);
-		if (!group)
-			return -ENOMEM;
+	group = iopf_obj_get(param, queue->groups, sizeof(*group));
+	if (!group) {
+		/* The driver answers the group: drop what it had. */
+		iopf_take_partial(param, fault->prm.grpid, &partial);
+		iopf_free_requests(queue, &partial);
+		return -ENOMEM;
 	}
 
+	group->last = fault->prm;
+	INIT_HLIST_HEAD(&group->partial);
+	group->nr_partial = iopf_take_partial(param, fault->prm.grpid,
+					      &group->partial);
+	group->code = IOMMU_PAGE_RESP_SUCCESS;
+
 	iopf_enqueue_wait(param);
-	group->last.fault = *fault;
-	list_add_tail(&group->last.node, &group->faults);
 	group->queued_ns = ktime_get_ns();
-	iopf_stat_inc(param->queue, groups);
-	queue_work(param->queue->wq, &group->work);
+	iopf_stat_inc(queue, groups);
+	/* The first group on the list queues the work item. */
+	if (llist_add(&group->ready, &param->ready))
+		queue_work(queue->wq, &param->work);
 	return 0;
 }
 
@@ -757,16 +921,18 @@ static int iopf_add_request(struct iopf_device_param *param,
  * reporting.
  *
  * Context: Process context, with dev->iommu->lock held (as
- * iommu_report_device_fault() does).  May sleep to allocate memory, and,
+ * iommu_report_device_fault() does).  Does not sleep to allocate memory;
  * for a last request when the device already has IOPF_MAX_QUEUED
- * (io_pgfault.max_queued) groups queued, until one of them is answered.
+ * (io_pgfault.max_queued) groups queued, sleeps until one of them is
+ * answered.
  * Return: 0 when the request was accepted.  -EOPNOTSUPP when @fault is not
  * a page request; -ENODEV when the device is on no queue; -EINVAL for a
  * last request flagged IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID without a
  * valid PASID (its answer could not be matched); -ENOSPC when the
  * device already has the maximum of partial requests pending; -ENOMEM when
  * out of memory.  On error nothing of the request is kept and, for a last
- * request, the caller must answer the group.
+ * request, the caller must answer the group (its partial requests are
+ * dropped).
  */
 int iommu_queue_iopf(struct iommu_fault *fault, void *cookie)
 {
@@ -809,10 +975,15 @@ static struct iopf_device_param *iopf_flush_begin(struct dev_iommu *iommu)
 	return param;
 }
 
-/* Wait for the work queued before iopf_flush_begin(), then let go. */
+/*
+ * Wait for the groups queued before iopf_flush_begin(), then let go.  They
+ * are on param->ready or with the work item, which is queued or running:
+ * waiting for it to finish is enough (a group queued later may be waited
+ * for too, never one queued earlier).
+ */
 static void iopf_flush_end(struct iopf_device_param *param)
 {
-	flush_workqueue(param->queue->wq);
+	flush_work(&param->work);
 	if (atomic_dec_and_test(&param->flushers))
 		wake_up_var(&param->flushers);
 }
@@ -824,11 +995,12 @@ static void iopf_flush_end(struct iopf_device_param *param)
  * Return after every group of @dev accepted before the call has been handled
  * and answered.  IOMMU drivers call this before freeing a PASID, after
  * draining their hardware queue, so that no fault of the old address space
- * lands in the next user of the PASID.  No lock is held while waiting:
- * reports of this and other devices go on meanwhile.
+ * lands in the next user of the PASID.  Only @dev's groups are waited for,
+ * and no lock is held while waiting: reports of this and other devices go
+ * on meanwhile.
  *
  * Context: Process context, may sleep.  Must not be called from the
- * queue's work items nor with a lock held that ->page_response() takes.
+ * device's work item nor with a lock held that ->page_response() takes.
  * Return: 0, or -ENODEV when @dev is on no queue.
  */
 int iopf_queue_flush_dev(struct device *dev)
@@ -896,7 +1068,7 @@ int iopf_queue_set_unhandled(struct device *dev,
 	if (!param)
 		return -ENODEV;
 
-	/* A work item that read the old notifier was queued before this. */
+	/* A work item that read the old notifier ran before this. */
 	if (old)
 		iopf_flush_end(param);
 	return 0;
@@ -963,7 +1135,8 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 		return -ENOMEM;
 	param->dev = dev;
 	param->queue = queue;
-	hash_init(param->groups);
+	init_llist_head(&param->ready);
+	INIT_WORK(&param->work, iopf_handle_ready);
 	init_waitqueue_head(&param->queued_wq);
 
 	mutex_lock(&queue->lock);
@@ -1001,11 +1174,11 @@ static void iopf_param_unpublish(struct iopf_device_param *param)
  */
 static void iopf_param_release(struct iopf_device_param *param)
 {
-	/* Unpublished: nobody else reaches param->groups any more. */
+	/* Unpublished: nobody else reaches param->partial any more. */
 	iopf_free_partial(param);
 
-	/* Every queued group of the device is answered after this. */
-	flush_workqueue(param->queue->wq);
+	/* No group is added any more: the last ones are answered after this. */
+	flush_work(&param->work);
 	wait_var_event(&param->flushers, !atomic_read(&param->flushers));
 	kfree(param);
 }
@@ -1021,7 +1194,7 @@ static void iopf_param_release(struct iopf_device_param *param)
  * after this started get -ENODEV and the caller answers them.
  *
  * Context: Process context, may sleep.  Must not be called from the
- * queue's work items nor with a lock held that ->page_response() takes.
+ * device's work item nor with a lock held that ->page_response() takes.
  * Return: 0 once every group of @dev has been answered and no work for it
  * remains; -EINVAL when @queue or @dev is NULL or @dev is not on @queue.
  */
@@ -1187,14 +1360,43 @@ static void iopf_queue_debugfs_init(struct iopf_queue *queue,
 /* Queue allocation (no lock held on entry)                               */
 /* ---------------------------------------------------------------------- */
 
+/* The slab caches of requests and groups, made by the first queue. */
+static int iopf_caches_init(void)
+{
+	static DEFINE_MUTEX(lock);
+	int ret = 0;
+
+	mutex_lock(&lock);
+	if (!iopf_group_cache) {
+		iopf_request_cache = KMEM_CACHE(iopf_request, 0);
+		if (iopf_request_cache)
+			iopf_group_cache = KMEM_CACHE(iopf_group, 0);
+		if (!iopf_group_cache) {
+			kmem_cache_destroy(iopf_request_cache);
+			iopf_request_cache = NULL;
+			ret = -ENOMEM;
+		}
+	}
+	mutex_unlock(&lock);
+	return ret;
+}
+
+/* A mempool of @min objects of @cache (fault injection: its allocation). */
+static mempool_t *iopf_pool_create(int min, struct kmem_cache *cache)
+{
+	if (iopf_should_fail(kmem_cache_size(cache)))
+		return NULL;
+	return mempool_create_slab_pool(min, cache);
+}
+
 /**
  * iopf_queue_alloc() - allocate a fault queue
  * @name: a name for the queue's workqueue, "iopf_queue/<name>"
  *
- * Groups are handled on an unbound workqueue, in any order: requests within
- * a group are ordered by the group, groups are independent.  The queue's
- * counters are in debugfs, in iommu/iopf/<name>/ (when no other queue has
- * that name).
+ * Each device's groups are handled by a work item of the device on the
+ * queue's workqueue (unbound, high priority), in arrival order; the
+ * devices' work items run in parallel.  The queue's counters are in
+ * debugfs, in iommu/iopf/<name>/ (when no other queue has that name).
  *
  * Context: Process context, may sleep.
  * Return: the queue, or NULL when out of memory.
@@ -1203,17 +1405,28 @@ struct iopf_queue *iopf_queue_alloc(const char *name)
 {
 	struct iopf_queue *queue;
 
+	if (iopf_caches_init())
+		return NULL;
 	queue = iopf_alloc(sizeof(*queue), GFP_KERNEL | __GFP_ZERO);
 	if (!queue)
 		return NULL;
 
-	if (iopf_should_fail(sizeof(*queue->stats)))
+	queue->requests = iopf_pool_create(IOPF_POOL_REQUESTS,
+					   iopf_request_cache);
+	if (!queue->requests)
 		goto err_free_queue;
+	queue->groups = iopf_pool_create(IOPF_POOL_GROUPS, iopf_group_cache);
+	if (!queue->groups)
+		goto err_free_requests;
+
+	if (iopf_should_fail(sizeof(*queue->stats)))
+		goto err_free_groups;
 	queue->stats = alloc_percpu(struct iopf_queue_stats);
 	if (!queue->stats)
-		goto err_free_queue;
+		goto err_free_groups;
 
-	queue->wq = alloc_workqueue("iopf_queue/%s", WQ_UNBOUND, 0, name);
+	queue->wq = alloc_workqueue("iopf_queue/%s", WQ_UNBOUND | WQ_HIGHPRI,
+				    0, name);
 	if (!queue->wq)
 		goto err_free_stats;
 
@@ -1224,6 +1437,10 @@ struct iopf_queue *iopf_queue_alloc(const char *name)
 
 err_free_stats:
 	free_percpu(queue->stats);
+err_free_groups:
+	mempool_destroy(queue->groups);
+err_free_requests:
+	mempool_destroy(queue->requests);
 err_free_queue:
 	kfree(queue);
 	return NULL;
@@ -1265,6 +1482,8 @@ void iopf_queue_free(struct iopf_queue *queue)
 	debugfs_remove_recursive(queue->debugfs);
 	destroy_workqueue(queue->wq);
 	free_percpu(queue->stats);
+	mempool_destroy(queue->groups);
+	mempool_destroy(queue->requests);
 	mutex_destroy(&queue->lock);
 	kfree(queue);
 }

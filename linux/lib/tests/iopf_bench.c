@@ -5,22 +5,31 @@
  * iopf_bench.run=1 and prints one line per point:
  *
  *   iopf_bench: <scenario> <param>=<value> ns=<median> [floor_ns=<z>]
- *               [p99_ns=<p>] [per_s=<n>]
+ *               [p99_ns=<p>] [per_s=<n>] [...]
  *
  * Scenarios:
  *   report      cost of reporting one last request while P partial
- *               requests of other groups are outstanding on the device
+ *               requests of other groups are outstanding on the device;
+ *               floor_ns is iommu_report_device_fault() of the same
+ *               request to a handler that keeps nothing (iommu.c alone)
  *   respond     cost of iommu_page_response() with P reports pending
  *   group       per-fault cost of servicing a group of F faults on fresh
  *               pages, from the last request to the answer (reporting the
  *               partial requests is what "report" measures); floor_ns is
  *               handle_mm_fault() called directly on the same kind of
  *               pages under one mmap_read_lock, in the same kernel
- *   latency     report-to-answer time of one isolated fault
+ *   contended   group F=32 while a thread of the same process loops on
+ *               mmap()/munmap() of another range (mmap_lock taken for
+ *               writing); writer_per_s is that thread's rate meanwhile
+ *   latency     report-to-answer time of one isolated fault (median, p99)
  *   throughput  faults answered per second with D devices on one queue
+ *   memory      slab bytes per outstanding partial request and per
+ *               in-flight group (N of each); threads is how many kernel
+ *               threads were started meanwhile (workqueue workers)
  *
- * The benchmark only uses the handler's API, so the same file measures
- * upstream's handler and ours.
+ * The reporting thread runs on CPU 0 and the unbound workqueues' workers
+ * on the other CPUs (when there are others).  The benchmark only uses the
+ * handler's API, so the same file measures upstream's handler and ours.
  */
 
 #include <linux/delay.h>
@@ -29,6 +38,9 @@
 #include <linux/mman.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/stat.h>
+#include <linux/vmstat.h>
+#include <linux/workqueue.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 
@@ -127,14 +139,46 @@ static int bench_fill(struct iopf_mock *mock, unsigned int n, u32 flags,
 	return ret;
 }
 
+/*
+ * report's floor: the same reports through iommu.c to a handler that keeps
+ * nothing (iommu.c keeps the last request pending: answered, untimed).
+ */
+static int bench_report_floor(struct bench *b, unsigned int p, u64 *ns)
+{
+	struct iopf_mock *mock = iopf_mock_create(iopf_mock_keep);
+	unsigned int i;
+	u64 t0;
+	int ret;
+
+	if (!mock)
+		return -ENOMEM;
+	ret = bench_fill(mock, p, BENCH_FLAGS, b->mm->pasid, 100000);
+	for (i = 0; i < BENCH_REPS && !ret; i++) {
+		t0 = ktime_get_ns();
+		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, BENCH_LAST,
+				       0, i, IOMMU_FAULT_PERM_READ, 0);
+		b->samples[i] = ktime_get_ns() - t0;
+		if (!ret)
+			ret = iopf_mock_respond(mock, i, 0, false);
+	}
+	if (!ret)
+		*ns = median(b->samples, BENCH_REPS);
+	iopf_mock_destroy(mock);
+	return ret;
+}
+
 /* report: one last request with @p partial requests of other groups kept */
 static int bench_report(struct bench *b, unsigned int p)
 {
-	struct iopf_mock *mock = bench_device(b);
+	struct iopf_mock *mock;
 	unsigned int i;
-	u64 t0;
-	int ret = 0;
+	u64 t0, floor = 0;
+	int ret;
 
+	ret = bench_report_floor(b, p, &floor);
+	if (ret)
+		return ret;
+	mock = bench_device(b);
 	if (!mock)
 		return -ENOMEM;
 	ret = bench_fill(mock, p, BENCH_FLAGS, b->mm->pasid, 100000);
@@ -148,8 +192,8 @@ static int bench_report(struct bench *b, unsigned int p)
 			ret = bench_poll(mock, i + 1);
 	}
 	if (!ret && p)
-		pr_info("iopf_bench: report P=%u ns=%llu\n", p,
-			median(b->samples, BENCH_REPS));
+		pr_info("iopf_bench: report P=%u ns=%llu floor_ns=%llu\n", p,
+			median(b->samples, BENCH_REPS), floor);
 	iopf_queue_discard_partial(b->queue);
 	bench_device_free(b, mock);
 	return ret;
@@ -242,8 +286,8 @@ static int bench_group_once(struct bench *b, struct iopf_mock *mock,
 
 #define GROUP_REPS	31
 
-/* group: per-fault cost of a group of @f faults, and the floor */
-static int bench_group(struct bench *b, unsigned int f)
+/* Per-fault medians of GROUP_REPS groups of @f faults, and of the floor. */
+static int bench_groups(struct bench *b, unsigned int f, u64 *ns, u64 *floor_ns)
 {
 	struct iopf_mock *mock = bench_device(b);
 	u64 floor[GROUP_REPS];
@@ -257,11 +301,78 @@ static int bench_group(struct bench *b, unsigned int f)
 		if (!ret)
 			ret = bench_floor(b, f, &floor[i]);
 	}
-	if (!ret)
-		pr_info("iopf_bench: group F=%u ns=%llu floor_ns=%llu\n", f,
-			div_u64(median(b->samples, GROUP_REPS), f),
-			div_u64(median(floor, GROUP_REPS), f));
+	if (!ret) {
+		*ns = div_u64(median(b->samples, GROUP_REPS), f);
+		*floor_ns = div_u64(median(floor, GROUP_REPS), f);
+	}
 	bench_device_free(b, mock);
+	return ret;
+}
+
+/* group: per-fault cost of a group of @f faults, and the floor */
+static int bench_group(struct bench *b, unsigned int f)
+{
+	u64 ns, floor;
+	int ret = bench_groups(b, f, &ns, &floor);
+
+	if (!ret)
+		pr_info("iopf_bench: group F=%u ns=%llu floor_ns=%llu\n", f, ns,
+			floor);
+	return ret;
+}
+
+/* A thread of the benchmark's process that maps and unmaps in a loop. */
+struct bench_writer {
+	struct mm_struct *mm;
+	unsigned long loops;
+};
+
+static int bench_writer_fn(void *data)
+{
+	struct bench_writer *w = data;
+	unsigned long addr, len = 16 * PAGE_SIZE;
+
+	kthread_use_mm(w->mm);
+	while (!kthread_should_stop()) {
+		addr = vm_mmap(NULL, 0, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+		if (!IS_ERR_VALUE(addr))
+			vm_munmap(addr, len);
+		WRITE_ONCE(w->loops, w->loops + 1);
+		cond_resched();
+	}
+	kthread_unuse_mm(w->mm);
+	return 0;
+}
+
+#define CONTENDED_F	32
+
+/*
+ * contended: group F=32 while another thread of the process takes
+ * mmap_lock for writing in a loop (on the reporting CPU: the workers have
+ * the others); its rate meanwhile says whether the faults starve it.
+ */
+static int bench_contended(struct bench *b)
+{
+	struct bench_writer w = { .mm = b->mm };
+	struct task_struct *task;
+	u64 ns = 0, floor = 0, t0, dt;
+	unsigned long loops;
+	int ret;
+
+	task = iopf_mock_run_on(raw_smp_processor_id(), bench_writer_fn, &w,
+				"iopf-bench-writer");
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	t0 = ktime_get_ns();
+	ret = bench_groups(b, CONTENDED_F, &ns, &floor);
+	dt = ktime_get_ns() - t0;
+	loops = READ_ONCE(w.loops);
+	kthread_stop(task);
+	if (!ret)
+		pr_info("iopf_bench: contended F=%u ns=%llu floor_ns=%llu writer_per_s=%llu\n",
+			CONTENDED_F, ns, floor,
+			div64_u64((u64)loops * NSEC_PER_SEC, dt ?: 1));
 	return ret;
 }
 
@@ -361,6 +472,87 @@ static int bench_throughput(struct bench *b, unsigned int d)
 	return ret;
 }
 
+#define MEM_N		4096
+#define MEM_DEVS	2
+
+/*
+ * Slab in use, in bytes: the nodes' counters plus what each CPU has not
+ * folded into them yet (a benchmark's racy read).
+ */
+static long bench_slab_bytes(void)
+{
+	struct per_cpu_nodestat *pcp;
+	long pages = 0;
+	int nid, cpu;
+
+	for_each_online_node(nid) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+
+		pages += node_page_state_pages(pgdat, NR_SLAB_UNRECLAIMABLE_B);
+		pages += node_page_state_pages(pgdat, NR_SLAB_RECLAIMABLE_B);
+		for_each_online_cpu(cpu) {
+			pcp = per_cpu_ptr(pgdat->per_cpu_nodestats, cpu);
+			pages += data_race(pcp->vm_node_stat_diff[NR_SLAB_UNRECLAIMABLE_B]);
+			pages += data_race(pcp->vm_node_stat_diff[NR_SLAB_RECLAIMABLE_B]);
+		}
+	}
+	return pages << PAGE_SHIFT;
+}
+
+/*
+ * memory: slab bytes per partial request (MEM_N of distinct groups, kept
+ * by one device) and per in-flight group (MEM_N single-fault groups of
+ * MEM_DEVS devices, held behind the process's mmap_lock taken for
+ * writing), with the kernel threads started meanwhile.
+ */
+static int bench_memory(struct bench *b)
+{
+	unsigned long addr = bench_mmap(MEM_N);
+	struct iopf_mock *m[MEM_DEVS] = { };
+	long before, partial = 0, group = 0;
+	int threads = 0, i, ret = 0;
+
+	if (!addr)
+		return -ENOMEM;
+	for (i = 0; i < MEM_DEVS && !ret; i++) {
+		m[i] = bench_device(b);
+		if (!m[i])
+			ret = -ENOMEM;
+	}
+	if (!ret) {
+		before = bench_slab_bytes();
+		ret = bench_fill(m[0], MEM_N, BENCH_FLAGS, b->mm->pasid, 0);
+		partial = bench_slab_bytes() - before;
+		iopf_queue_discard_partial(b->queue);
+	}
+	if (!ret) {
+		mmap_write_lock(b->mm);
+		threads = nr_threads;
+		before = bench_slab_bytes();
+		for (i = 0; i < MEM_N && !ret; i++)
+			ret = iopf_mock_report(m[i % MEM_DEVS],
+					       IOMMU_FAULT_PAGE_REQ,
+					       BENCH_FLAGS | BENCH_LAST,
+					       b->mm->pasid, i,
+					       IOMMU_FAULT_PERM_WRITE,
+					       addr + i * PAGE_SIZE);
+		group = bench_slab_bytes() - before;
+		threads = nr_threads - threads;
+		mmap_write_unlock(b->mm);
+		for (i = 0; i < MEM_DEVS && !ret; i++)
+			ret = bench_poll(m[i], MEM_N / MEM_DEVS);
+	}
+	if (!ret)
+		pr_info("iopf_bench: memory N=%u partial_bytes=%ld group_bytes=%ld threads=%d\n",
+			MEM_N, partial / MEM_N, group / MEM_N, threads);
+	for (i = 0; i < MEM_DEVS; i++) {
+		if (m[i])
+			bench_device_free(b, m[i]);
+	}
+	vm_munmap(addr, (unsigned long)MEM_N * PAGE_SIZE);
+	return ret;
+}
+
 static int bench_all(struct bench *b)
 {
 	unsigned int i;
@@ -375,9 +567,13 @@ static int bench_all(struct bench *b)
 	for (i = 0; i < ARRAY_SIZE(bench_f) && !ret; i++)
 		ret = bench_group(b, bench_f[i]);
 	if (!ret)
+		ret = bench_contended(b);
+	if (!ret)
 		ret = bench_latency(b);
 	for (i = 0; i < ARRAY_SIZE(bench_d) && !ret; i++)
 		ret = bench_throughput(b, bench_d[i]);
+	if (!ret)
+		ret = bench_memory(b);
 	return ret;
 }
 
@@ -403,17 +599,37 @@ out:
 	return 0;
 }
 
+/*
+ * The unbound workqueues' workers (upstream's and ours) on every CPU but
+ * @cpu, when there is another; NULL restores every CPU.
+ */
+static void bench_workers_off(const int *cpu)
+{
+	cpumask_var_t mask;
+
+	if (num_online_cpus() < 2 || !zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return;
+	cpumask_copy(mask, cpu_possible_mask);
+	if (cpu)
+		cpumask_clear_cpu(*cpu, mask);
+	if (workqueue_set_unbound_cpumask(mask))
+		pr_info("iopf_bench: workers not moved off the reporting CPU\n");
+	free_cpumask_var(mask);
+}
+
 static int __init iopf_bench_init(void)
 {
 	DECLARE_COMPLETION_ONSTACK(done);
 	struct task_struct *task;
+	const int cpu = 0;
 
 	if (!iopf_bench_run)
 		return 0;
-	task = kthread_run(bench_thread, &done, "iopf-bench");
-	if (IS_ERR(task))
-		return PTR_ERR(task);
-	wait_for_completion(&done);
-	return 0;
+	bench_workers_off(&cpu);
+	task = iopf_mock_run_on(cpu, bench_thread, &done, "iopf-bench");
+	if (!IS_ERR(task))
+		wait_for_completion(&done);
+	bench_workers_off(NULL);
+	return PTR_ERR_OR_ZERO(task);
 }
 late_initcall(iopf_bench_init);

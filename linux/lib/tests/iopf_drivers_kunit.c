@@ -154,9 +154,9 @@ static int iopf_drv_locked_fn(void *data)
 /*
  * Device 0 faults on a second process, which exits while the worker
  * handles the fault: the worker holds the last mm_users reference.
- * Meanwhile, on another CPU, the driver disables device 1 (SMMUv3:
+ * Meanwhile, on another CPU, the driver disables device 0 (SMMUv3:
  * unregister and remove under sva_lock) or flushes it under its lock.
- * Removal and flush wait for the queue's work; if the worker dropped the
+ * Removal and flush wait for the device's work; if the worker dropped the
  * mm synchronously, exit_mmap() would call the notifier's ->release(),
  * which takes the driver lock held by the waiter: a deadlock (SMMUv3,
  * arm_smmu_master_disable_sva() against arm_smmu_mm_release()).
@@ -176,7 +176,7 @@ static void iopf_drv_mm_exit_under_lock(struct kunit *test, bool flush)
 	KUNIT_ASSERT_NOT_NULL(test, l);
 	l->drv = &t->drv;
 	l->queue = t->queue;
-	l->mock = t->mock[1];
+	l->mock = t->mock[0];
 	l->flush = flush;
 	init_completion(&l->done);
 	mm = mm_alloc();
@@ -253,7 +253,7 @@ static void iopf_drv_mm_exit_under_lock(struct kunit *test, bool flush)
 						   READ_ONCE(t->drv.released),
 						   IOPF_DRV_TIMEOUT));
 	if (!flush)
-		KUNIT_EXPECT_EQ(test, iopf_queue_flush_dev(t->mock[1]->dev),
+		KUNIT_EXPECT_EQ(test, iopf_queue_flush_dev(t->mock[0]->dev),
 				-ENODEV);
 }
 

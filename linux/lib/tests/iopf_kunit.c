@@ -868,9 +868,9 @@ static void iopf_test_partial_flood(struct kunit *test)
 		   IOPF_FLOOD, kept, refused, objects, growth);
 	KUNIT_EXPECT_EQ(test, kept + refused, IOPF_FLOOD);
 	KUNIT_EXPECT_EQ(test, kept, (unsigned int)IOPF_MAX_PARTIAL);
-	/* Each kept request opened a group: a request and a group each. */
+	/* One object per kept request: a group is made by its last one. */
 	if (objects >= 0)
-		KUNIT_EXPECT_EQ(test, objects, 2LL * kept);
+		KUNIT_EXPECT_EQ(test, objects, (long long)kept);
 
 	/* A group of one request is still served. */
 	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 5, IOPF_W,
@@ -891,7 +891,7 @@ static void iopf_test_partial_flood(struct kunit *test)
 	if (objects >= 0)
 		KUNIT_EXPECT_EQ(test, handler_counter(t->queue,
 						      IOPF_STAT_OBJECTS),
-				2LL);
+				1LL);
 }
 
 #ifdef CONFIG_FAULT_INJECTION
@@ -919,17 +919,14 @@ static void iopf_test_alloc_failure(struct kunit *test)
 	struct iopf_queue *q;
 	unsigned int nth;
 
-	/* A partial request opening a group: the request, then the group. */
+	/* A partial request, opening a group or not: the request only. */
 	KUNIT_EXPECT_EQ(test, report_fail_nth(t, 1, 60, page_addr(t, 0), false),
-			-ENOMEM);
-	KUNIT_EXPECT_EQ(test, report_fail_nth(t, 2, 60, page_addr(t, 1), false),
 			-ENOMEM);
 	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 60, IOPF_W,
 					  page_addr(t, 2), true), 0);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 60, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
 	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 0), false));
-	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 1), false));
 	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 2), true));
 
 	/* A partial request joining a group: the request only. */
@@ -950,24 +947,36 @@ static void iopf_test_alloc_failure(struct kunit *test)
 	flush_expect(test, t->mock, 2);
 	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 6), false));
 
-	/* A last request completing a group allocates nothing. */
+	/*
+	 * A last request completing a group: the group.  The caller answers,
+	 * and the group's partial requests are dropped with it: the next
+	 * group with that id does not have them.
+	 */
 	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 63, IOPF_W,
 					  page_addr(t, 7), false), 0);
 	KUNIT_EXPECT_EQ(test, report_fail_nth(t, 1, 63, page_addr(t, 8), true),
-			0);
+			-ENOMEM);
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 63, IOPF_W,
+					  page_addr(t, 10), true), 0);
 	flush_expect(test, t->mock, 3);
 	expect_resp(test, t->mock, 2, 63, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 7), false));
+	KUNIT_EXPECT_FALSE(test, page_present(t->mm, page_addr(t, 8), false));
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 10), true));
 
-	/* Queue set-up: the queue, then its per-CPU counters. */
-	for (nth = 1; nth <= 2; nth++) {
+	/*
+	 * Queue set-up: the queue, its pools of requests and of groups, its
+	 * per-CPU counters.
+	 */
+	for (nth = 1; nth <= 4; nth++) {
 		iopf_mock_fail_nth(nth);
 		q = iopf_queue_alloc("kunit-fail");
 		iopf_mock_fail_nth(0);
 		KUNIT_EXPECT_NULL(test, q);
 		iopf_queue_free(q);
 	}
-	/* No third site: the queue works. */
-	iopf_mock_fail_nth(3);
+	/* No fifth site: the queue works. */
+	iopf_mock_fail_nth(5);
 	q = iopf_queue_alloc("kunit-fail");
 	iopf_mock_fail_nth(0);
 	KUNIT_EXPECT_NOT_NULL(test, q);
@@ -1102,6 +1111,51 @@ static void iopf_test_flush_does_not_block(struct kunit *test)
 	flush_expect(test, t->mock, 2);
 	flush_expect(test, mock2, 1);
 	expect_resp(test, mock2, 0, 82, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+}
+
+/*
+ * A flush waits for its own device's groups only: while a device's group
+ * is held off behind mmap_lock (held by this thread), a flush of a second
+ * device on the same queue returns, from another CPU, with the second
+ * device's group answered; the held group is answered once the lock is
+ * dropped.
+ */
+static void iopf_test_flush_own_device(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct iopf_mock *mock2 = iopf_test_extra_device(test, 0);
+	struct iopf_flusher f = { .dev = mock2->dev };
+	struct task_struct *tf;
+	unsigned int held;
+	bool flushed;
+
+	init_completion(&f.done);
+	mmap_write_lock(t->mm);
+	if (report_page(t, t->mock, 90, IOPF_W, page_addr(t, 0), true) ||
+	    iopf_mock_report(mock2, IOMMU_FAULT_PAGE_REQ, IOPF_LAST, 0, 91,
+			     IOPF_R, 0)) {
+		mmap_write_unlock(t->mm);
+		KUNIT_FAIL(test, "report refused");
+		return;
+	}
+	tf = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_flusher_fn, &f,
+			      "iopf-flusher");
+	flushed = !IS_ERR(tf) &&
+		  wait_for_completion_timeout(&f.done, IOPF_TEST_TIMEOUT);
+	held = iopf_mock_count(t->mock);
+	mmap_write_unlock(t->mm);
+	/* The thread uses our stack: wait for it before any assertion. */
+	if (!IS_ERR(tf) && !flushed)
+		wait_for_completion(&f.done);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tf));
+	KUNIT_EXPECT_TRUE(test, flushed);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	KUNIT_EXPECT_EQ(test, held, 0U);
+	KUNIT_EXPECT_EQ(test, iopf_mock_count(mock2), 1U);
+	expect_resp(test, mock2, 0, 91, 0, IOMMU_PAGE_RESP_INVALID);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 90, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
 }
 
 /*
@@ -1491,6 +1545,7 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_alloc_failure),
 	KUNIT_CASE(iopf_test_flush_answers),
 	KUNIT_CASE(iopf_test_flush_does_not_block),
+	KUNIT_CASE(iopf_test_flush_own_device),
 	KUNIT_CASE(iopf_test_queued_bound),
 	KUNIT_CASE(iopf_test_mm_exited),
 	KUNIT_CASE(iopf_test_mm_exits_while_queued),
