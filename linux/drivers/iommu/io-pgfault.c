@@ -230,6 +230,11 @@ MODULE_PARM_DESC(max_queued,
 		 "Maximum groups queued per device, at least 1; at the bound, reports wait (default "
 		 __stringify(IOPF_MAX_QUEUED) ")");
 
+static unsigned int iopf_inline_faults;
+module_param_named(inline_faults, iopf_inline_faults, uint, 0644);
+MODULE_PARM_DESC(inline_faults,
+		 "Handle a group of at most this many requests in the reporting thread when it can without waiting (default 0: never)");
+
 /*
  * Reserve of each queue's mempools: enough for a burst of reports while
  * the slab has no memory at hand; the work item refills it.
@@ -847,6 +852,110 @@ static void iopf_enqueue_wait(struct iopf_device_param *param)
 	atomic_inc(&param->nr_queued);
 }
 
+/*
+ * Fault one page of an anonymous VMA in for the inline path: as
+ * iopf_fault_in(), but a fault that would wait for I/O or a page lock
+ * (FAULT_FLAG_RETRY_NOWAIT) is not handled, and mmap_lock stays held.
+ * Return true when the page is in.
+ */
+static bool iopf_fault_in_nowait(struct mm_struct *mm, unsigned long addr,
+				 u32 perm)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+	vm_fault_t ret;
+
+	mmap_assert_locked(mm);
+
+	if (!vma || !vma_is_anonymous(vma) || userfaultfd_armed(vma) ||
+	    (iopf_vm_flags(perm) & ~vma->vm_flags))
+		return false;
+	ret = handle_mm_fault(vma, addr, iopf_fault_flags(perm) |
+			      FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_RETRY_NOWAIT,
+			      NULL);
+	return !(ret & (VM_FAULT_ERROR | VM_FAULT_RETRY));
+}
+
+/*
+ * Try to handle every request of @group in the reporting thread, with
+ * @mm's mmap_lock held for read: false as soon as one needs a wait or
+ * fails (the work item then handles the group, and says why it fails).
+ */
+static bool iopf_try_faults(struct iopf_group *group, struct mm_struct *mm)
+{
+	struct iommu_fault_page_request *prm;
+	u64 addr;
+	u32 perm;
+
+	for (prm = iopf_first(group); prm; prm = iopf_next(group, prm)) {
+		if (!iopf_pasid_ok(prm, &group->last))
+			return false;
+		addr = prm->addr;
+		prm = iopf_merge_page(group, prm, &perm);
+		if (!iopf_fault_in_nowait(mm, addr, perm))
+			return false;
+	}
+	return true;
+}
+
+/* Count and trace the faults of @group, handled in the reporting thread. */
+static void iopf_account_inline(struct iopf_device_param *param,
+				struct iopf_group *group)
+{
+	struct iommu_fault_page_request *last = &group->last, *prm;
+	u64 addr;
+	u32 perm;
+
+	for (prm = iopf_first(group); prm; prm = iopf_next(group, prm)) {
+		addr = prm->addr;
+		prm = iopf_merge_page(group, prm, &perm);
+		iopf_stat_inc(param->queue, faults);
+		trace_iopf_fault(param->dev, last->pasid, last->grpid, addr,
+				 perm, 0);
+	}
+}
+
+/*
+ * The inline path (io_pgfault.inline_faults): handle and answer a small
+ * @group at once in the reporting thread, when that needs no wait: the
+ * device has no group waiting for its work item (answers keep their
+ * order), the mm's mmap_lock is free, every page is in an anonymous VMA
+ * and none needs I/O.  Otherwise, and whenever a fault fails, the group
+ * goes to the work item, which handles it again from the start (the
+ * pages already in cost little).  True when @group was answered (and
+ * freed).
+ */
+static bool iopf_handle_inline(struct iopf_device_param *param,
+			       struct iopf_group *group)
+{
+	struct iommu_fault_page_request *last = &group->last;
+	struct mm_struct *mm;
+	bool done;
+
+	lockdep_assert_held(&param->dev->iommu->lock);
+
+	if (iopf_group_faults(group) > READ_ONCE(iopf_inline_faults) ||
+	    !llist_empty(&param->ready) ||
+	    !(last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
+		return false;
+	mm = iommu_sva_find(last->pasid);
+	if (IS_ERR_OR_NULL(mm))
+		return false;
+	done = mmap_read_trylock(mm);
+	if (done) {
+		done = iopf_try_faults(group, mm);
+		mmap_read_unlock(mm);
+	}
+	/* Not the last reference here either (see iopf_handle_run()). */
+	mmput_async(mm);
+	if (!done)
+		return false;
+
+	iopf_stat_inc(param->queue, inlined);
+	iopf_account_inline(param, group);
+	iopf_finish(param, group);
+	return true;
+}
+
 static int iopf_queue_group(struct iopf_device_param *param,
 			    struct iommu_fault *fault)
 {
@@ -873,6 +982,8 @@ static int iopf_queue_group(struct iopf_device_param *param,
 	iopf_enqueue_wait(param);
 	group->queued_ns = ktime_get_ns();
 	iopf_stat_inc(queue, groups);
+	if (iopf_handle_inline(param, group))
+		return 0;
 	/* The first group on the list queues the work item. */
 	if (llist_add(&group->ready, &param->ready))
 		queue_work(queue->wq, &param->work);
@@ -1290,6 +1401,7 @@ static int iopf_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "success %llu\n", st.success);
 	seq_printf(m, "invalid %llu\n", st.invalid);
 	seq_printf(m, "throttled %llu\n", st.throttled);
+	seq_printf(m, "inlined %llu\n", st.inlined);
 	seq_printf(m, "in_flight %lld\n",
 		   (s64)(st.groups - st.success - st.invalid));
 	seq_printf(m, "objects %lld\n", (s64)(st.allocs - st.frees));

@@ -23,6 +23,10 @@
  *               writing); writer_per_s is that thread's rate meanwhile
  *   latency     report-to-answer time of one isolated fault (median, p99)
  *   throughput  faults answered per second with D devices on one queue
+ *   latency_inline, throughput_inline
+ *               the same with io_pgfault.inline_faults=1, where the handler
+ *               has that parameter (ours): single-fault groups handled in
+ *               the reporting thread
  *   memory      slab bytes per outstanding partial request and per
  *               in-flight group (N of each); threads is how many kernel
  *               threads were started meanwhile (workqueue workers)
@@ -56,6 +60,7 @@ MODULE_PARM_DESC(run, "Run the I/O page fault benchmark at boot");
 #define BENCH_FLAGS		(IOMMU_FAULT_PAGE_REQUEST_PASID_VALID | \
 				 IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID)
 #define BENCH_LAST		IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE
+#define BENCH_INLINE		"io_pgfault.inline_faults"
 
 static const unsigned int bench_p[] = { 1, 32, 128, 512, 2048 };
 static const unsigned int bench_f[] = { 1, 8, 32, 128 };
@@ -379,7 +384,7 @@ static int bench_contended(struct bench *b)
 #define LATENCY_REPS	401
 
 /* latency: report-to-answer of one isolated fault, median and p99 */
-static int bench_latency(struct bench *b)
+static int bench_latency(struct bench *b, const char *name)
 {
 	struct iopf_mock *mock = bench_device(b);
 	unsigned long addr = bench_mmap(LATENCY_REPS);
@@ -404,7 +409,7 @@ static int bench_latency(struct bench *b)
 	}
 	if (!ret) {
 		sort(s, LATENCY_REPS, sizeof(*s), cmp_u64, NULL);
-		pr_info("iopf_bench: latency fault=1 ns=%llu p99_ns=%llu\n",
+		pr_info("iopf_bench: %s fault=1 ns=%llu p99_ns=%llu\n", name,
 			s[LATENCY_REPS / 2], s[LATENCY_REPS * 99 / 100]);
 	}
 out:
@@ -446,7 +451,7 @@ static int bench_tput_once(struct bench *b, struct iopf_mock **m,
 }
 
 /* throughput: faults answered per second with @d devices on one queue */
-static int bench_throughput(struct bench *b, unsigned int d)
+static int bench_throughput(struct bench *b, const char *name, unsigned int d)
 {
 	struct iopf_mock *m[16] = { };
 	unsigned int i;
@@ -462,7 +467,7 @@ static int bench_throughput(struct bench *b, unsigned int d)
 		ret = bench_tput_once(b, m, d, &b->samples[i]);
 	if (!ret) {
 		ns = median(b->samples, TPUT_REPS);
-		pr_info("iopf_bench: throughput D=%u ns=%llu per_s=%llu\n", d,
+		pr_info("iopf_bench: %s D=%u ns=%llu per_s=%llu\n", name, d,
 			ns, div64_u64((u64)TPUT_GROUPS * NSEC_PER_SEC, ns));
 	}
 	for (i = 0; i < d; i++) {
@@ -569,11 +574,22 @@ static int bench_all(struct bench *b)
 	if (!ret)
 		ret = bench_contended(b);
 	if (!ret)
-		ret = bench_latency(b);
+		ret = bench_latency(b, "latency");
 	for (i = 0; i < ARRAY_SIZE(bench_d) && !ret; i++)
-		ret = bench_throughput(b, bench_d[i]);
+		ret = bench_throughput(b, "throughput", bench_d[i]);
 	if (!ret)
 		ret = bench_memory(b);
+	/*
+	 * Ours only: single-fault groups handled in the reporting thread
+	 * (io_pgfault.inline_faults=1), where the handler has that option.
+	 */
+	if (!ret && !iopf_mock_set_param(BENCH_INLINE, "1")) {
+		ret = bench_latency(b, "latency_inline");
+		for (i = 0; i < ARRAY_SIZE(bench_d) && !ret; i++)
+			ret = bench_throughput(b, "throughput_inline",
+					       bench_d[i]);
+		iopf_mock_set_param(BENCH_INLINE, "0");
+	}
 	return ret;
 }
 

@@ -88,6 +88,8 @@ static int iopf_test_init(struct kunit *test)
 	return iopf_queue_add_device(t->queue, t->mock->dev);
 }
 
+#define IOPF_INLINE_PARAM	"io_pgfault.inline_faults"
+
 static void iopf_test_exit(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
@@ -96,6 +98,8 @@ static void iopf_test_exit(struct kunit *test)
 	if (!t)
 		return;
 
+	/* Back to the default, whatever the case set. */
+	iopf_mock_set_param(IOPF_INLINE_PARAM, "0");
 	/* Answers every queued group before the mm goes. */
 	iopf_queue_free(t->queue);
 	iopf_mock_destroy(t->mock);
@@ -1405,6 +1409,97 @@ static void iopf_test_devices_share_queue(struct kunit *test)
 						     true));
 }
 
+/* ---------------------------------------------------------------------- */
+/* The inline path (io_pgfault.inline_faults)                             */
+/* ---------------------------------------------------------------------- */
+
+
+/* The answering thread, recorded by the mock's hook. */
+static void iopf_test_answerer_hook(struct iopf_mock *mock,
+				    const struct iommu_page_response *msg)
+{
+	WRITE_ONCE(mock->priv, current);
+}
+
+/* Inline handling on for groups of up to @n requests; the hook on. */
+static void iopf_test_inline(struct kunit *test, unsigned int n)
+{
+	struct iopf_test *t = test->priv;
+	char val[16];
+
+	snprintf(val, sizeof(val), "%u", n);
+	if (iopf_mock_set_param(IOPF_INLINE_PARAM, val))
+		kunit_skip(test, "the handler has no " IOPF_INLINE_PARAM);
+	t->mock->hook = iopf_test_answerer_hook;
+}
+
+/*
+ * Inline on: a small group on anonymous memory is handled and answered in
+ * the reporting thread, before the report returns; one group larger than
+ * the inline bound goes to the work item.
+ */
+static void iopf_test_inline_answers(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+
+	iopf_test_inline(test, 2);
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 70, IOPF_R,
+					  page_addr(t, 0), false), 0);
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 70, IOPF_W,
+					  page_addr(t, 1), true), 0);
+	KUNIT_EXPECT_EQ(test, iopf_mock_count(t->mock), 1U);
+	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(t->mock->priv), (void *)current);
+	expect_resp(test, t->mock, 0, 70, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 0), false));
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 1), true));
+
+	/* Three requests: over the bound, the work item answers. */
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 71, IOPF_W,
+					  page_addr(t, 2), false), 0);
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 71, IOPF_W,
+					  page_addr(t, 3), false), 0);
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 71, IOPF_W,
+					  page_addr(t, 4), true), 0);
+	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 1, 71, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_PTR_NE(test, READ_ONCE(t->mock->priv), (void *)current);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 4), true));
+}
+
+/*
+ * Inline on, but the group cannot be handled without a wait or fails: it
+ * goes to the work item, which answers it once.  mmap_lock held for
+ * writing: the report does not wait for it, the group is answered once
+ * it is dropped.  A page in no VMA: INVALID, from the work item.
+ */
+static void iopf_test_inline_falls_back(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	unsigned int held;
+
+	iopf_test_inline(test, 4);
+	mmap_write_lock(t->mm);
+	if (report_page(t, t->mock, 72, IOPF_W, page_addr(t, 0), true)) {
+		mmap_write_unlock(t->mm);
+		KUNIT_FAIL(test, "report refused");
+		return;
+	}
+	msleep(20);
+	held = iopf_mock_count(t->mock);
+	mmap_write_unlock(t->mm);
+	KUNIT_EXPECT_EQ(test, held, 0U);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 72, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_PTR_NE(test, READ_ONCE(t->mock->priv), (void *)current);
+
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 73, IOPF_W,
+					  page_addr(t, IOPF_TEST_PAGES), true),
+			0);
+	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 1, 73, t->pasid, IOMMU_PAGE_RESP_INVALID);
+	KUNIT_EXPECT_PTR_NE(test, READ_ONCE(t->mock->priv), (void *)current);
+}
+
 /* Removing one device leaves the others on the queue working. */
 static void iopf_test_remove_one_of_many(struct kunit *test)
 {
@@ -1551,6 +1646,8 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_mm_exits_while_queued),
 	KUNIT_CASE(iopf_test_devices_share_queue),
 	KUNIT_CASE(iopf_test_remove_one_of_many),
+	KUNIT_CASE(iopf_test_inline_answers),
+	KUNIT_CASE(iopf_test_inline_falls_back),
 	KUNIT_CASE(iopf_test_response_matching),
 	KUNIT_CASE(iopf_test_null_arguments),
 	{}

@@ -571,3 +571,24 @@ void iopf_mock_mm_destroy(struct mm_struct *mm)
 	kthread_unuse_mm(mm);
 	mmput(mm);
 }
+
+/*
+ * Set the built-in module parameter @name ("module.param") to @val, as the
+ * kernel command line would.  Return what its set() returned, or -ENOENT
+ * when there is no such parameter (upstream's handler has fewer).
+ */
+int iopf_mock_set_param(const char *name, const char *val)
+{
+	const struct kernel_param *kp;
+	int ret = -ENOENT;
+
+	for (kp = __start___param; kp < __stop___param; kp++) {
+		if (strcmp(kp->name, name))
+			continue;
+		kernel_param_lock(kp->mod);
+		ret = kp->ops->set(val, kp);
+		kernel_param_unlock(kp->mod);
+		break;
+	}
+	return ret;
+}

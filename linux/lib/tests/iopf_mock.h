@@ -6,6 +6,7 @@
 #define _LIB_TESTS_IOPF_MOCK_H
 
 #include <linux/iommu.h>
+#include <linux/moduleparam.h>
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
@@ -15,6 +16,9 @@
 #include <linux/wait.h>
 
 #define IOPF_MOCK_MAX_RESP	256
+
+/* Built-in module parameters, as kernel/params.c walks them. */
+extern const struct kernel_param __start___param[], __stop___param[];
 
 struct iopf_mock;
 typedef void (*iopf_mock_hook_t)(struct iopf_mock *mock,
@@ -135,5 +139,6 @@ bool iopf_mock_page_present(struct mm_struct *mm, unsigned long addr,
 struct mm_struct *iopf_mock_mm_create(void);
 void iopf_mock_fail_nth(unsigned int nth);
 void iopf_mock_mm_destroy(struct mm_struct *mm);
+int iopf_mock_set_param(const char *name, const char *val);
 
 #endif /* _LIB_TESTS_IOPF_MOCK_H */
