@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 LINE = re.compile(r'iopf_bench: (\w+) (\w+)=(\d+) (.*)$')
-ORDER = ['report', 'respond', 'group', 'contended', 'latency',
+ORDER = ['report', 'wake', 'respond', 'group', 'contended', 'latency',
          'latency_inline', 'throughput', 'throughput_inline', 'memory']
 INLINE = '_inline'
 

@@ -1413,7 +1413,6 @@ static void iopf_test_devices_share_queue(struct kunit *test)
 /* The inline path (io_pgfault.inline_faults)                             */
 /* ---------------------------------------------------------------------- */
 
-
 /* The answering thread, recorded by the mock's hook. */
 static void iopf_test_answerer_hook(struct iopf_mock *mock,
 				    const struct iommu_page_response *msg)
