@@ -51,7 +51,8 @@ def line(k, b, o):
         extra = ' baseline_floor_ns=%d iopf_floor_ns=%d' % (b['floor_ns'],
                                                             o['floor_ns'])
     if s == 'group':
-        extra = ' floor_ns=%d' % o['floor_ns']
+        extra = ' floor_ns=%d worker_floor_ns=%d' % (o['floor_ns'],
+                                                     o['worker_floor_ns'])
     if s == 'contended':
         extra += ' baseline_writer_per_s=%d iopf_writer_per_s=%d' % (
             b['writer_per_s'], o['writer_per_s'])
@@ -166,10 +167,11 @@ def plots(base, ours, keys, out):
     plot(out, 'respond', 'P (reports pending)', 'ns per answer',
          [(2, 'baseline (upstream)'), (3, 'iopf')])
     write(out, 'group', rows('group', (base, 'ns'), (ours, 'ns'),
-                             (ours, 'floor_ns')))
+                             (ours, 'floor_ns'), (ours, 'worker_floor_ns')))
     plot(out, 'group', 'F (faults per group)', 'ns per fault',
          [(2, 'baseline (upstream)'), (3, 'iopf'),
-          (4, 'floor (handle_mm_fault)')])
+          (4, 'floor (handle_mm_fault), reporting CPU'),
+          (5, 'floor, workers\' CPU')])
     t = rows('throughput', (base, 'per_s'), (ours, 'per_s'))
     ti = {r[0]: r[2] for r in rows('throughput' + INLINE, (base, 'per_s'),
                                    (ours, 'per_s'))}

@@ -71,6 +71,8 @@
  *                      (acquire); replacing it flushes the work item, so no
  *                      call to the old notifier is left after that.
  * A group taken off param->ready is touched by the work item only: no lock.
+ * A group handled inline (below) never reaches param->ready: the reporting
+ * thread owns it until it frees it.
  * The mempools have their own lock (a spinlock, taken by mempool_alloc()
  * and mempool_free()).  iommu.c's iommu_fault_param::lock nests inside
  * dev_iommu::lock on the report path, and is taken alone by
@@ -105,6 +107,16 @@
  * at hand and from the pools' reserve otherwise; the work item refills the
  * reserve as it frees groups.  Only when both are empty is the request
  * refused (-ENOMEM), and the driver answers.
+ *
+ * Inline handling (io_pgfault.inline_faults, off by default): a group of
+ * at most that many requests may be handled and answered by the reporting
+ * thread itself, with dev_iommu::lock held, when that needs no wait: the
+ * device has no group on param->ready, mmap_read_trylock() succeeds, and
+ * every fault is in an anonymous VMA and needs no I/O
+ * (FAULT_FLAG_RETRY_NOWAIT).  mmap_lock is only tried under
+ * dev_iommu::lock, never waited for; the answer takes
+ * iommu_fault_param::lock inside dev_iommu::lock, as the report path
+ * does.  Anything else, a failure included, goes to the work item.
  *
  * mmap_lock is not held for long: the work item handles at most
  * IOPF_FAULTS_PER_LOCK faults per hold, and drops and takes it again

@@ -19,11 +19,13 @@
  *               pages, from the last request to the answer (reporting the
  *               partial requests is what "report" measures); floor_ns is
  *               handle_mm_fault() called directly on the same kind of
- *               pages under one mmap_read_lock, in the same kernel
+ *               pages under one mmap_read_lock, in the same kernel;
+ *               worker_floor_ns the same on a workers' CPU
  *   contended   group F=32 while a thread of the same process loops on
  *               mmap()/munmap() of another range (mmap_lock taken for
  *               writing); writer_per_s is that thread's rate meanwhile
- *   latency     report-to-answer time of one isolated fault (median, p99)
+ *   latency     report-to-answer time of one isolated fault (median, p99),
+ *               each on an idle queue (1 to 2 ms after the previous one)
  *   throughput  faults answered per second with D devices on one queue
  *   latency_inline, throughput_inline
  *               the same with io_pgfault.inline_faults=1, where the handler
@@ -38,6 +40,7 @@
  * handler's API, so the same file measures upstream's handler and ours.
  */
 
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -202,8 +205,10 @@ static int bench_wake(struct bench *b)
 		return -ENOMEM;
 	INIT_WORK_ONSTACK(&nop.work, bench_nop_fn);
 	for (i = 0; i < BENCH_REPS; i++) {
-		/* Let the worker go back to sleep. */
-		usleep_range(2000, 3000);
+		/* Let the worker go back to sleep; this CPU stays busy. */
+		t0 = ktime_get_ns();
+		while (ktime_get_ns() - t0 < 2 * NSEC_PER_MSEC)
+			cpu_relax();
 		t0 = ktime_get_ns();
 		queue_work(wq, &nop.work);
 		b->samples[i] = ktime_get_ns() - t0;
@@ -334,11 +339,52 @@ static int bench_group_once(struct bench *b, struct iopf_mock *mock,
 
 #define GROUP_REPS	31
 
-/* Per-fault medians of GROUP_REPS groups of @f faults, and of the floor. */
-static int bench_groups(struct bench *b, unsigned int f, u64 *ns, u64 *floor_ns)
+/* The floor, measured by a thread of the process on another CPU. */
+struct bench_floor_on {
+	struct bench *b;
+	unsigned int f;
+	u64 ns;
+	int ret;
+	struct completion done;
+};
+
+static int bench_floor_fn(void *data)
+{
+	struct bench_floor_on *fo = data;
+
+	kthread_use_mm(fo->b->mm);
+	fo->ret = bench_floor(fo->b, fo->f, &fo->ns);
+	kthread_unuse_mm(fo->b->mm);
+	complete(&fo->done);
+	return 0;
+}
+
+/* bench_floor() on @cpu (where the workers run), or here when none. */
+static int bench_floor_cpu(struct bench *b, unsigned int f, int cpu, u64 *ns)
+{
+	struct bench_floor_on fo = { .b = b, .f = f };
+	struct task_struct *task;
+
+	if (cpu >= nr_cpu_ids)
+		return bench_floor(b, f, ns);
+	init_completion(&fo.done);
+	task = iopf_mock_run_on(cpu, bench_floor_fn, &fo, "iopf-bench-floor");
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	wait_for_completion(&fo.done);
+	*ns = fo.ns;
+	return fo.ret;
+}
+
+/*
+ * Per-fault medians of GROUP_REPS groups of @f faults, and of the floor
+ * on this CPU; with @wfloor_ns, also of the floor on a workers' CPU.
+ */
+static int bench_groups(struct bench *b, unsigned int f, u64 *ns,
+			u64 *floor_ns, u64 *wfloor_ns)
 {
 	struct iopf_mock *mock = bench_device(b);
-	u64 floor[GROUP_REPS];
+	u64 floor[GROUP_REPS], wfloor[GROUP_REPS];
 	unsigned int i;
 	int ret = 0;
 
@@ -348,24 +394,32 @@ static int bench_groups(struct bench *b, unsigned int f, u64 *ns, u64 *floor_ns)
 		ret = bench_group_once(b, mock, f, i, &b->samples[i]);
 		if (!ret)
 			ret = bench_floor(b, f, &floor[i]);
+		if (!ret && wfloor_ns)
+			ret = bench_floor_cpu(b, f, iopf_mock_other_cpu(),
+					      &wfloor[i]);
 	}
 	if (!ret) {
 		*ns = div_u64(median(b->samples, GROUP_REPS), f);
 		*floor_ns = div_u64(median(floor, GROUP_REPS), f);
+		if (wfloor_ns)
+			*wfloor_ns = div_u64(median(wfloor, GROUP_REPS), f);
 	}
 	bench_device_free(b, mock);
 	return ret;
 }
 
-/* group: per-fault cost of a group of @f faults, and the floor */
+/*
+ * group: per-fault cost of a group of @f faults, and the floor, here and
+ * on a workers' CPU (worker_floor_ns)
+ */
 static int bench_group(struct bench *b, unsigned int f)
 {
-	u64 ns, floor;
-	int ret = bench_groups(b, f, &ns, &floor);
+	u64 ns, floor, wfloor;
+	int ret = bench_groups(b, f, &ns, &floor, &wfloor);
 
 	if (!ret)
-		pr_info("iopf_bench: group F=%u ns=%llu floor_ns=%llu\n", f, ns,
-			floor);
+		pr_info("iopf_bench: group F=%u ns=%llu floor_ns=%llu worker_floor_ns=%llu\n",
+			f, ns, floor, wfloor);
 	return ret;
 }
 
@@ -413,7 +467,7 @@ static int bench_contended(struct bench *b)
 	if (IS_ERR(task))
 		return PTR_ERR(task);
 	t0 = ktime_get_ns();
-	ret = bench_groups(b, CONTENDED_F, &ns, &floor);
+	ret = bench_groups(b, CONTENDED_F, &ns, &floor, NULL);
 	dt = ktime_get_ns() - t0;
 	loops = READ_ONCE(w.loops);
 	kthread_stop(task);
@@ -441,6 +495,8 @@ static int bench_latency(struct bench *b, const char *name)
 		goto out;
 	}
 	for (i = 0; i < LATENCY_REPS && !ret; i++) {
+		/* An idle queue: its workers have gone to sleep. */
+		usleep_range(1000, 2000);
 		t0 = ktime_get_ns();
 		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
 				       BENCH_FLAGS | BENCH_LAST, b->mm->pasid,
