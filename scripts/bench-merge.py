@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Merge the benchmark output of the baseline and iopf kernels.
 
-Usage: bench-merge.py BASELINE_LOG IOPF_LOG OUTDIR
-Prints one line per point:
+Usage: bench-merge.py OUTDIR BASELINE_LOG... -- IOPF_LOG...
+Each figure is the median of its value in the logs of its kernel (one log
+per boot).  Prints a line with the number of runs, then one line per
+point:
   bench <scenario> <param>=<value> baseline_ns=<x> iopf_ns=<y> ratio=<x/y>
 (report, group, contended: also each kernel's floor_ns; contended: also
 each kernel's writer_per_s; latency: also the p99s; throughput: _per_s
@@ -31,6 +33,17 @@ def load(path):
         res[(m.group(1), m.group(2), int(m.group(3)))] = \
             {k: int(v) for k, v in fields.items()}
     return res
+
+
+def load_runs(paths):
+    """Each figure: the median of its values over the runs that have it."""
+    runs = [load(p) for p in paths]
+    res = {}
+    for k in set().union(*runs):
+        have = [r[k] for r in runs if k in r]
+        res[k] = {f: sorted(h[f] for h in have)[len(have) // 2]
+                  for f in have[0]}
+    return res, len(runs)
 
 
 def line(k, b, o):
@@ -209,7 +222,9 @@ def plots(base, ours, keys, out):
 
 
 def main():
-    base, ours, out = load(sys.argv[1]), load(sys.argv[2]), sys.argv[3]
+    out, args = sys.argv[1], sys.argv[2:]
+    sep = args.index('--')
+    (base, nb), (ours, no) = load_runs(args[:sep]), load_runs(args[sep + 1:])
     # Ours only, with an option upstream lacks: against upstream's default.
     for k in list(ours):
         if k[0].endswith(INLINE):
@@ -219,7 +234,8 @@ def main():
     keys = [k for k in base if k in ours]
     keys.sort(key=lambda k: (ORDER.index(k[0]), k[2]))
     lines = [line(k, base[k], ours[k]) for k in keys]
-    text = '\n'.join(lines) + '\n\nTargets:\n' + \
+    text = 'runs: baseline %d, iopf %d (each figure: the median of the runs)\n' \
+        % (nb, no) + '\n'.join(lines) + '\n\nTargets:\n' + \
         '\n'.join(targets(base, ours)) + '\n'
     print(text, end='')
     with open(os.path.join(out, 'bench.txt'), 'w') as f:

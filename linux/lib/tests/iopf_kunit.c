@@ -1420,6 +1420,12 @@ static void iopf_test_answerer_hook(struct iopf_mock *mock,
 	WRITE_ONCE(mock->priv, current);
 }
 
+/* The thread that sent the last answer. */
+static void *iopf_test_answerer(struct iopf_test *t)
+{
+	return READ_ONCE(t->mock->priv);
+}
+
 /* Inline handling on for groups of up to @n requests; the hook on. */
 static void iopf_test_inline(struct kunit *test, unsigned int n)
 {
@@ -1447,7 +1453,7 @@ static void iopf_test_inline_answers(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 70, IOPF_W,
 					  page_addr(t, 1), true), 0);
 	KUNIT_EXPECT_EQ(test, iopf_mock_count(t->mock), 1U);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(t->mock->priv), (void *)current);
+	KUNIT_EXPECT_PTR_EQ(test, iopf_test_answerer(t), (void *)current);
 	expect_resp(test, t->mock, 0, 70, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
 	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 0), false));
 	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 1), true));
@@ -1461,7 +1467,7 @@ static void iopf_test_inline_answers(struct kunit *test)
 					  page_addr(t, 4), true), 0);
 	flush_expect(test, t->mock, 2);
 	expect_resp(test, t->mock, 1, 71, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
-	KUNIT_EXPECT_PTR_NE(test, READ_ONCE(t->mock->priv), (void *)current);
+	KUNIT_EXPECT_PTR_NE(test, iopf_test_answerer(t), (void *)current);
 	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 4), true));
 }
 
@@ -1489,14 +1495,14 @@ static void iopf_test_inline_falls_back(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, held, 0U);
 	flush_expect(test, t->mock, 1);
 	expect_resp(test, t->mock, 0, 72, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
-	KUNIT_EXPECT_PTR_NE(test, READ_ONCE(t->mock->priv), (void *)current);
+	KUNIT_EXPECT_PTR_NE(test, iopf_test_answerer(t), (void *)current);
 
 	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 73, IOPF_W,
 					  page_addr(t, IOPF_TEST_PAGES), true),
 			0);
 	flush_expect(test, t->mock, 2);
 	expect_resp(test, t->mock, 1, 73, t->pasid, IOMMU_PAGE_RESP_INVALID);
-	KUNIT_EXPECT_PTR_NE(test, READ_ONCE(t->mock->priv), (void *)current);
+	KUNIT_EXPECT_PTR_NE(test, iopf_test_answerer(t), (void *)current);
 }
 
 /* Removing one device leaves the others on the queue working. */
