@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 LINE = re.compile(r'iopf_bench: (\w+) (\w+)=(\d+) (.*)$')
-ORDER = ['report', 'wake', 'respond', 'group', 'contended', 'latency',
+ORDER = ['report', 'report_busy', 'wake', 'respond', 'group', 'contended', 'latency',
          'latency_inline', 'throughput', 'throughput_inline', 'memory']
 INLINE = '_inline'
 
@@ -60,7 +60,7 @@ def line(k, b, o):
                     b['group_bytes'], o['group_bytes'], b['threads'],
                     o['threads']))
     extra = ''
-    if s in ('report', 'contended'):
+    if s in ('report', 'report_busy', 'contended'):
         extra = ' baseline_floor_ns=%d iopf_floor_ns=%d' % (b['floor_ns'],
                                                             o['floor_ns'])
     if s == 'group':
@@ -142,18 +142,32 @@ def targets(base, ours):
     return checks
 
 
-def plot(out, name, xlabel, ylabel, cols, logx=True, style='lp'):
-    """cols: [(column, title)] of OUTDIR/name.dat, column 1 is x."""
+def plot(out, name, xlabel, ylabel, cols, labels=None):
+    """cols: [(column, title)] of OUTDIR/name.dat, column 1 is x.  With
+    labels (the names of x = 1, 2, ...), bars side by side; else lines
+    on a log2 x axis."""
     dat = os.path.join(out, name + '.dat')
-    series = ', '.join('"%s" u 1:%d w %s t "%s"' % (dat, c, style, t)
-                       for c, t in cols)
-    cmd = ('set terminal png size 800,500; set output "%s";'
+    if labels:
+        w = 0.8 / len(cols)
+        series = ', '.join(
+            '"%s" u ($1%+.2f):%d w boxes t "%s"' %
+            (dat, (i - (len(cols) - 1) / 2) * w, c, t)
+            for i, (c, t) in enumerate(cols))
+        axes = ('set boxwidth %.2f; set style fill solid 0.6; '
+                'set xrange [0.5:%.1f]; set xtics (%s);' % (
+                    w * 0.9, len(labels) + 0.5,
+                    ', '.join('"%s" %d' % (l, i + 1)
+                              for i, l in enumerate(labels))))
+    else:
+        series = ', '.join('"%s" u 1:%d w lp t "%s"' % (dat, c, t)
+                           for c, t in cols)
+        axes = 'set logscale x 2;'
+    cmd = ('set terminal png size 800,500 noenhanced; set output "%s";'
            '%s set xlabel "%s"; set ylabel "%s"; set yrange [0:*];'
            'set title "%s: upstream 6.1 vs iopf (QEMU TCG, 2 CPUs)";'
            'set key left; plot %s' % (
-               os.path.join(out, name + '.png'),
-               'set logscale x 2;' if logx else '', xlabel, ylabel, name,
-               series))
+               os.path.join(out, name + '.png'), axes, xlabel, ylabel,
+               name, series))
     try:
         subprocess.run(['gnuplot', '-e', cmd], check=True)
     except (OSError, subprocess.CalledProcessError) as e:
@@ -198,9 +212,10 @@ def plots(base, ours, keys, out):
         b, o = base[k[0]], ours[k[0]]
         write(out, 'contended', [[1, b['ns']], [2, o['ns']],
                                  [3, o['floor_ns']]])
-        plot(out, 'contended', '1 baseline, 2 iopf, 3 floor (iopf kernel)',
-             'ns per fault, F=32, writer looping', [(2, 'ns per fault')],
-             logx=False, style='boxes')
+        plot(out, 'contended', 'F=32 while a thread maps and unmaps',
+             'ns per fault', [(2, 'ns per fault')],
+             labels=['baseline (upstream)', 'iopf',
+                     'floor (handle_mm_fault)'])
     k = [x for x in keys if x[0] == 'latency']
     if k:
         b, o = base[k[0]], ours[k[0]]
@@ -209,16 +224,18 @@ def plots(base, ours, keys, out):
         if ki:
             r.append([3, ours[ki[0]]['ns'], ours[ki[0]]['p99_ns']])
         write(out, 'latency', r)
-        plot(out, 'latency', '1 baseline, 2 iopf, 3 iopf inline_faults=1',
-             'ns, one fault', [(2, 'p50'), (3, 'p99')], logx=False)
+        plot(out, 'latency', 'one fault, report to answer', 'ns',
+             [(2, 'p50'), (3, 'p99')],
+             labels=['baseline (upstream)', 'iopf',
+                     'iopf, inline_faults=1'][:len(r)])
     k = [x for x in keys if x[0] == 'memory']
     if k:
         b, o = base[k[0]], ours[k[0]]
         write(out, 'memory', [[1, b['partial_bytes'], b['group_bytes']],
                               [2, o['partial_bytes'], o['group_bytes']]])
-        plot(out, 'memory', '1 baseline, 2 iopf', 'slab bytes',
+        plot(out, 'memory', '4096 of each outstanding', 'slab bytes',
              [(2, 'per partial request'), (3, 'per in-flight group')],
-             logx=False)
+             labels=['baseline (upstream)', 'iopf'])
 
 
 def main():

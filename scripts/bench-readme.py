@@ -8,7 +8,8 @@ import shutil
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 src, dst = os.path.join(root, 'build/bench'), os.path.join(root, 'docs/bench')
 os.makedirs(dst, exist_ok=True)
-for f in ('bench.txt', 'report.png', 'respond.png', 'group.png'):
+for f in ('bench.txt', 'report.png', 'respond.png', 'group.png',
+          'contended.png', 'latency.png', 'throughput.png', 'memory.png'):
     shutil.copy(os.path.join(src, f), dst)
 bench = open(os.path.join(dst, 'bench.txt')).read().rstrip('\n')
 readme = os.path.join(root, 'README.md')

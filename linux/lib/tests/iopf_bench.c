@@ -12,6 +12,9 @@
  *               requests of other groups are outstanding on the device;
  *               floor_ns is iommu_report_device_fault() of the same
  *               request to a handler that keeps nothing (iommu.c alone)
+ *   report_busy cost of reporting one last request while the device's
+ *               earlier groups (G of them) wait for the worker; floor_ns
+ *               as for report
  *   wake        cost of queue_work() waking an idle worker on another CPU
  *               (the platform's, not the handler's: for reading "report")
  *   respond     cost of iommu_page_response() with P reports pending
@@ -252,6 +255,53 @@ static int bench_report(struct bench *b, unsigned int p)
 			median(b->samples, BENCH_REPS), floor);
 	iopf_queue_discard_partial(b->queue);
 	bench_device_free(b, mock);
+	return ret;
+}
+
+/*
+ * report_busy: one last request while the device's earlier groups wait
+ * for the worker (held off by the process's mmap_lock, taken for writing
+ * here): the report path as a busy device sees it, no worker to wake.
+ */
+static int bench_report_busy(struct bench *b)
+{
+	struct iopf_mock *mock;
+	unsigned long addr;
+	unsigned int i;
+	u64 t0, floor = 0;
+	int ret;
+
+	ret = bench_report_floor(b, 0, &floor);
+	if (ret)
+		return ret;
+	addr = bench_mmap(1);
+	mock = bench_device(b);
+	if (!mock || !addr) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	mmap_write_lock(b->mm);
+	/* The first group takes the worker, which waits for mmap_lock. */
+	ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
+			       BENCH_FLAGS | BENCH_LAST, b->mm->pasid, 0,
+			       IOMMU_FAULT_PERM_WRITE, addr);
+	for (i = 0; i < BENCH_REPS && !ret; i++) {
+		t0 = ktime_get_ns();
+		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, BENCH_LAST,
+				       0, i + 1, IOMMU_FAULT_PERM_READ, 0);
+		b->samples[i] = ktime_get_ns() - t0;
+	}
+	mmap_write_unlock(b->mm);
+	if (!ret)
+		ret = bench_poll(mock, BENCH_REPS + 1);
+	if (!ret)
+		pr_info("iopf_bench: report_busy G=%u ns=%llu floor_ns=%llu\n",
+			BENCH_REPS, median(b->samples, BENCH_REPS), floor);
+out:
+	if (mock)
+		bench_device_free(b, mock);
+	if (addr)
+		vm_munmap(addr, PAGE_SIZE);
 	return ret;
 }
 
@@ -673,6 +723,8 @@ static int bench_all(struct bench *b)
 		ret = bench_wake(b);
 	for (i = 0; i < ARRAY_SIZE(bench_p) && !ret; i++)
 		ret = bench_report(b, bench_p[i]);
+	if (!ret)
+		ret = bench_report_busy(b);
 	for (i = 0; i < ARRAY_SIZE(bench_p) && !ret; i++)
 		ret = bench_respond(b, bench_p[i]);
 	for (i = 0; i < ARRAY_SIZE(bench_f) && !ret; i++)
