@@ -3,7 +3,8 @@
 
 Usage: bench-merge.py OUTDIR BASELINE_LOG... -- IOPF_LOG...
 Each figure is the median of its value in the logs of its kernel (one log
-per boot).  Prints a line with the number of runs, then one line per
+per boot), each boot's times first scaled to the median speed of all boots
+as its calib lines measured it (see scale()).  Prints a line with the number of runs, then one line per
 point:
   bench <scenario> <param>=<value> baseline_ns=<x> iopf_ns=<y> ratio=<x/y>
 (report, group, contended: also each kernel's floor_ns; contended: also
@@ -18,7 +19,7 @@ import subprocess
 import sys
 
 LINE = re.compile(r'iopf_bench: (\w+) (\w+)=(\d+) (.*)$')
-ORDER = ['report', 'report_busy', 'wake', 'respond', 'group', 'contended', 'latency',
+ORDER = ['calib', 'report', 'report_busy', 'wake', 'respond', 'group', 'contended', 'latency',
          'latency_inline', 'throughput', 'throughput_inline', 'memory']
 INLINE = '_inline'
 
@@ -35,9 +36,34 @@ def load(path):
     return res
 
 
-def load_runs(paths):
+def scale(runs):
+    """Scale each run's times to the median speed of all runs, as its
+    calib figures (a fixed loop on CPU 0 and on a workers' CPU) measured
+    it: *_ns times the factor, *per_s divided by it, the geometric mean of
+    the two CPUs' ratios.  Runs without calib are left as they are."""
+    keys = [('calib', 'C', 0), ('calib', 'C', 1)]
+    have = [r for r in runs if all(k in r for k in keys)]
+    if not have:
+        return
+    ref = [sorted(r[k]['ns'] for r in have)[len(have) // 2] for k in keys]
+    for r in have:
+        f = 1.0
+        for k, rf in zip(keys, ref):
+            f *= rf / r[k]['ns']
+        f **= 0.5
+        for k, fields in r.items():
+            if k[0] == 'calib':
+                continue
+            for name in fields:
+                if name.endswith('ns'):
+                    fields[name] = int(round(fields[name] * f))
+                elif name.endswith('per_s'):
+                    fields[name] = int(round(fields[name] / f))
+
+
+def load_runs(paths, runs_all):
     """Each figure: the median of its values over the runs that have it."""
-    runs = [load(p) for p in paths]
+    runs = [runs_all[p] for p in paths]
     res = {}
     for k in set().union(*runs):
         have = [r[k] for r in runs if k in r]
@@ -241,7 +267,10 @@ def plots(base, ours, keys, out):
 def main():
     out, args = sys.argv[1], sys.argv[2:]
     sep = args.index('--')
-    (base, nb), (ours, no) = load_runs(args[:sep]), load_runs(args[sep + 1:])
+    runs_all = {p: load(p) for p in args if p != '--'}
+    scale(list(runs_all.values()))
+    (base, nb) = load_runs(args[:sep], runs_all)
+    (ours, no) = load_runs(args[sep + 1:], runs_all)
     # Ours only, with an option upstream lacks: against upstream's default.
     for k in list(ours):
         if k[0].endswith(INLINE):
@@ -251,8 +280,9 @@ def main():
     keys = [k for k in base if k in ours]
     keys.sort(key=lambda k: (ORDER.index(k[0]), k[2]))
     lines = [line(k, base[k], ours[k]) for k in keys]
-    text = 'runs: baseline %d, iopf %d (each figure: the median of the runs)\n' \
-        % (nb, no) + '\n'.join(lines) + '\n\nTargets:\n' + \
+    text = ('runs: baseline %d, iopf %d (each figure: the median of the runs,'
+            ' each run scaled to the median speed of all by its calib loop)\n'
+            % (nb, no)) + '\n'.join(lines) + '\n\nTargets:\n' + \
         '\n'.join(targets(base, ours)) + '\n'
     print(text, end='')
     with open(os.path.join(out, 'bench.txt'), 'w') as f:
