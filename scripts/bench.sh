@@ -1,7 +1,7 @@
 #!/bin/bash
 # make bench: boot the baseline kernel (upstream's handler + benchmark) and
 # the iopf kernel (our series + benchmark), one after the other, with
-# iopf_bench.run=1, BENCH_RUNS times (3); merge their figures (the median
+# iopf_bench.run=1, BENCH_RUNS times (5); merge their figures (the median
 # of the runs), check the targets and plot.
 # Both kernels are the KUnit kernels of make test / make test-baseline
 # (the benchmark is built into both); no KUnit suite runs here.
@@ -24,8 +24,9 @@ boot() {	# boot TREE BUILD_DIR LOG
 
 # Under QEMU TCG one boot's medians move by up to 2x from one boot to the
 # next (the host schedules the vCPU threads): each kernel boots
-# BENCH_RUNS times, alternately, and each figure is the median of its runs.
-RUNS=${BENCH_RUNS:-3}
+# BENCH_RUNS (5) times, alternately, and each figure is the median of its
+# runs, after each run is scaled to the median speed by its calib figures.
+RUNS=${BENCH_RUNS:-5}
 rm -f "$OUT"/baseline.*.log "$OUT"/iopf.*.log
 for r in $(seq "$RUNS"); do
 	echo "bench: run $r of $RUNS: baseline kernel (upstream handler), building if needed and booting..."
