@@ -160,10 +160,10 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rwsem.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/timekeeping.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/wait.h>
 #include <linux/wait_bit.h>
@@ -336,7 +336,7 @@ struct iopf_request {
  * @nr_partial: requests in @partial
  * @code: the answer, once the group is handled
  * @ready: entry in iopf_device_param::ready, then in the work item's batch
- * @queued_ns: when the last request was queued (ktime_get_ns())
+ * @queued_ns: when the last request was queued (local_clock())
  * @why: why the group failed, when @code is INVALID
  */
 struct iopf_group {
@@ -641,6 +641,21 @@ static struct llist_node *iopf_handle_run(struct iopf_device_param *param,
 	return end;
 }
 
+/*
+ * Nanoseconds since @t0, a local_clock() of this CPU or another.
+ * local_clock() rather than ktime_get_ns(): the report path reads it for
+ * every group, and on a machine whose clocksource is not the TSC (an SMP
+ * guest under QEMU TCG uses the HPET) ktime_get_ns() is a device register
+ * read.  Two CPUs' local_clock() may differ by a little (exactly where
+ * the TSCs are synchronised, within a tick otherwise): never below 0.
+ */
+static u64 iopf_since(u64 t0)
+{
+	s64 d = local_clock() - t0;
+
+	return d > 0 ? d : 0;
+}
+
 /* Log2 buckets of microseconds: [0, 1us), [1us, 2us), [2us, 4us), ... */
 static unsigned int iopf_latency_bucket(u64 ns)
 {
@@ -656,7 +671,7 @@ static void iopf_account_response(struct iopf_device_param *param,
 {
 	struct iommu_fault_page_request *last = &group->last;
 	struct iopf_queue *queue = param->queue;
-	u64 latency = ktime_get_ns() - group->queued_ns;
+	u64 latency = iopf_since(group->queued_ns);
 
 	if (group->code == IOMMU_PAGE_RESP_SUCCESS)
 		iopf_stat_inc(queue, success);
@@ -992,7 +1007,7 @@ static int iopf_queue_group(struct iopf_device_param *param,
 	group->code = IOMMU_PAGE_RESP_SUCCESS;
 
 	iopf_enqueue_wait(param);
-	group->queued_ns = ktime_get_ns();
+	group->queued_ns = local_clock();
 	iopf_stat_inc(queue, groups);
 	if (iopf_handle_inline(param, group))
 		return 0;
