@@ -65,7 +65,8 @@
  *                      dev_iommu::lock, removal waits for it to drop to 0.
  * iopf_device_param::nr_queued is atomic: raised by the report path under
  *                      dev_iommu::lock (so one reporter at a time checks it
- *                      against the bound), dropped by the work item.
+ *                      against the bound), dropped by the work item (or
+ *                      by the inline path, in the reporting thread).
  * iopf_device_param::unhandled is written under dev_iommu::lock (release)
  *                      and read by the work item without a lock
  *                      (acquire); replacing it flushes the work item, so no
@@ -110,11 +111,13 @@
  *
  * Inline handling (io_pgfault.inline_faults, off by default): a group of
  * at most that many requests may be handled and answered by the reporting
- * thread itself, with dev_iommu::lock held, when that needs no wait: the
- * device has no group on param->ready, mmap_read_trylock() succeeds, and
- * every fault is in an anonymous VMA and needs no I/O
- * (FAULT_FLAG_RETRY_NOWAIT).  mmap_lock is only tried under
- * dev_iommu::lock, never waited for; the answer takes
+ * thread itself, with dev_iommu::lock held, when it need not wait for
+ * I/O, a page lock or another task: the device has no other group
+ * queued and unanswered (answers keep their order), mmap_read_trylock()
+ * succeeds, and every fault is in an anonymous VMA and needs no I/O
+ * (FAULT_FLAG_RETRY_NOWAIT).  The faults still allocate page tables and
+ * pages as any fault does (direct reclaim included).  mmap_lock is only
+ * tried under dev_iommu::lock, never waited for; the answer takes
  * iommu_fault_param::lock inside dev_iommu::lock, as the report path
  * does.  Anything else, a failure included, goes to the work item.
  *
@@ -430,13 +433,14 @@ static unsigned int iopf_fault_flags(u32 perm)
 static int iopf_fault_in(struct mm_struct *mm, unsigned long addr, u32 perm,
 			 enum iopf_reason *reason)
 {
-	unsigned int flags = iopf_fault_flags(perm);
+	unsigned int flags, tried = 0;
 	struct vm_area_struct *vma;
 	vm_fault_t ret;
 
 	mmap_assert_locked(mm);
 
 	for (;;) {
+		flags = iopf_fault_flags(perm) | tried;
 		vma = vma_lookup(mm, addr);
 		if (!vma) {
 			*reason = IOPF_REASON_NO_VMA;
@@ -451,11 +455,14 @@ static int iopf_fault_in(struct mm_struct *mm, unsigned long addr, u32 perm,
 		ret = handle_mm_fault(vma, addr, flags, NULL);
 		if (!(ret & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
 			break;
-		/* mmap_lock was dropped: the fault is done, or to be retried. */
+		/*
+		 * mmap_lock was dropped: the fault is done, or to be retried
+		 * (on the VMA found then: the range may have changed).
+		 */
 		mmap_read_lock(mm);
 		if (ret & VM_FAULT_COMPLETED)
 			return 0;
-		flags |= FAULT_FLAG_TRIED;
+		tried = FAULT_FLAG_TRIED;
 	}
 	if (ret & VM_FAULT_ERROR) {
 		*reason = IOPF_REASON_FAULT;
@@ -843,6 +850,21 @@ static void iopf_free_partial(struct iopf_device_param *param)
 	param->nr_partial = 0;
 }
 
+/*
+ * The last request of group @grpid is refused with @err: the driver
+ * answers the group, so drop the partial requests it had (a later group
+ * with that id must not have them).  Return @err.
+ */
+static int iopf_drop_group(struct iopf_device_param *param, u32 grpid,
+			   int err)
+{
+	HLIST_HEAD(partial);
+
+	iopf_take_partial(param, grpid, &partial);
+	iopf_free_requests(param->queue, &partial);
+	return err;
+}
+
 static int iopf_keep_partial(struct iopf_device_param *param,
 			     struct iommu_fault *fault)
 {
@@ -868,13 +890,18 @@ static int iopf_keep_partial(struct iopf_device_param *param,
  */
 static void iopf_enqueue_wait(struct iopf_device_param *param)
 {
+	/*
+	 * Read once: a bound lowered meanwhile must not keep waiting for
+	 * groups that wait behind a notifier that takes dev_iommu::lock.
+	 */
+	unsigned int max = READ_ONCE(iopf_max_queued);
+
 	lockdep_assert_held(&param->dev->iommu->lock);
 
-	if (atomic_read(&param->nr_queued) >= READ_ONCE(iopf_max_queued)) {
+	if (atomic_read(&param->nr_queued) >= max) {
 		iopf_stat_inc(param->queue, throttled);
 		wait_event(param->queued_wq,
-			   atomic_read(&param->nr_queued) <
-			   READ_ONCE(iopf_max_queued));
+			   atomic_read(&param->nr_queued) < max);
 	}
 	atomic_inc(&param->nr_queued);
 }
@@ -943,10 +970,12 @@ static void iopf_account_inline(struct iopf_device_param *param,
 
 /*
  * The inline path (io_pgfault.inline_faults): handle and answer a small
- * @group at once in the reporting thread, when that needs no wait: the
- * device has no group waiting for its work item (answers keep their
- * order), the mm's mmap_lock is free, every page is in an anonymous VMA
- * and none needs I/O.  Otherwise, and whenever a fault fails, the group
+ * @group at once in the reporting thread, when it need not wait for I/O,
+ * a page lock or another task: @group is the device's only group queued
+ * and unanswered (answers keep their order: none is on param->ready or
+ * with the work item), the mm's mmap_lock is free, every page is in an
+ * anonymous VMA and none needs I/O.  The faults may still allocate memory
+ * with reclaim, as any fault does.  Otherwise, and whenever a fault fails, the group
  * goes to the work item, which handles it again from the start (the
  * pages already in cost little).  True when @group was answered (and
  * freed).
@@ -960,8 +989,9 @@ static bool iopf_handle_inline(struct iopf_device_param *param,
 
 	lockdep_assert_held(&param->dev->iommu->lock);
 
+	/* nr_queued counts @group already. */
 	if (iopf_group_faults(group) > READ_ONCE(iopf_inline_faults) ||
-	    !llist_empty(&param->ready) ||
+	    atomic_read(&param->nr_queued) != 1 ||
 	    !(last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
 		return false;
 	mm = iommu_sva_find(last->pasid);
@@ -988,17 +1018,12 @@ static int iopf_queue_group(struct iopf_device_param *param,
 {
 	struct iopf_queue *queue = param->queue;
 	struct iopf_group *group;
-	HLIST_HEAD(partial);
 
 	lockdep_assert_held(&param->dev->iommu->lock);
 
 	group = iopf_obj_get(param, queue->groups, sizeof(*group));
-	if (!group) {
-		/* The driver answers the group: drop what it had. */
-		iopf_take_partial(param, fault->prm.grpid, &partial);
-		iopf_free_requests(queue, &partial);
-		return -ENOMEM;
-	}
+	if (!group)
+		return iopf_drop_group(param, fault->prm.grpid, -ENOMEM);
 
 	group->last = fault->prm;
 	INIT_HLIST_HEAD(&group->partial);
@@ -1031,7 +1056,7 @@ static int iopf_add_request(struct iopf_device_param *param,
 	 */
 	if (last && (flags & IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID) &&
 	    !(flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
-		ret = -EINVAL;
+		ret = iopf_drop_group(param, fault->prm.grpid, -EINVAL);
 	else if (last)
 		ret = iopf_queue_group(param, fault);
 	else
@@ -1059,8 +1084,10 @@ static int iopf_add_request(struct iopf_device_param *param,
  * reporting.
  *
  * Context: Process context, with dev->iommu->lock held (as
- * iommu_report_device_fault() does).  Does not sleep to allocate memory;
- * for a last request when the device already has IOPF_MAX_QUEUED
+ * iommu_report_device_fault() does).  Does not sleep to allocate its own
+ * objects (with io_pgfault.inline_faults, the faults it handles allocate
+ * page tables and pages as any fault does); for a last request when the
+ * device already has IOPF_MAX_QUEUED
  * (io_pgfault.max_queued) groups queued, sleeps until one of them is
  * answered.
  * Return: 0 when the request was accepted.  -EOPNOTSUPP when @fault is not

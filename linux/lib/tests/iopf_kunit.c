@@ -439,13 +439,20 @@ static void iopf_test_needs_pasid_without_pasid(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 
+	/* A partial request of the group, with another PASID. */
+	KUNIT_ASSERT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
+					       IOPF_FLAGS_PASID, t->pasid + 1,
+					       16, IOPF_R, page_addr(t, 1)), 0);
 	KUNIT_EXPECT_EQ(test, iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
 					       IOPF_LAST |
 					       IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID,
 					       t->pasid, 16, IOPF_R,
 					       page_addr(t, 0)), -EINVAL);
 	flush_expect(test, t->mock, 0);
-	/* Nothing left pending in iommu.c: the same group id is usable. */
+	/*
+	 * Nothing left pending in iommu.c, and the refused group's partial
+	 * request dropped with it: the same group id is usable.
+	 */
 	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 16, IOPF_R,
 					  page_addr(t, 0), true), 0);
 	flush_expect(test, t->mock, 1);
