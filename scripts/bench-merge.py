@@ -4,8 +4,8 @@
 Usage: bench-merge.py OUTDIR BASELINE_LOG... -- IOPF_LOG...
 Each figure is the median of its value in the logs of its kernel (one log
 per boot), each boot's times first scaled to the median speed of all boots
-as its calib lines measured it (see scale()).  Prints a line with the number of runs, then one line per
-point:
+as its calib lines measured it (see scale()).  Prints a line with the
+number of runs, then one line per point:
   bench <scenario> <param>=<value> baseline_ns=<x> iopf_ns=<y> ratio=<x/y>
 (report, group, contended: also each kernel's floor_ns; contended: also
 each kernel's writer_per_s; latency: also the p99s; throughput: _per_s
@@ -19,8 +19,9 @@ import subprocess
 import sys
 
 LINE = re.compile(r'iopf_bench: (\w+) (\w+)=(\d+) (.*)$')
-ORDER = ['calib', 'report', 'report_busy', 'wake', 'respond', 'group', 'contended', 'latency',
-         'latency_inline', 'throughput', 'throughput_inline', 'memory']
+ORDER = ['calib', 'report', 'report_busy', 'wake', 'respond', 'group',
+         'contended', 'latency', 'latency_inline', 'throughput',
+         'throughput_inline', 'memory']
 INLINE = '_inline'
 
 
@@ -36,6 +37,10 @@ def load(path):
     return res
 
 
+def median(values):
+    return sorted(values)[len(values) // 2]
+
+
 def scale(runs):
     """Scale each run's times to the median speed of all runs, as its
     calib figures (a fixed loop on CPU 0 and on a workers' CPU) measured
@@ -45,7 +50,7 @@ def scale(runs):
     have = [r for r in runs if all(k in r for k in keys)]
     if not have:
         return
-    ref = [sorted(r[k]['ns'] for r in have)[len(have) // 2] for k in keys]
+    ref = [median([r[k]['ns'] for r in have]) for k in keys]
     for r in have:
         f = 1.0
         for k, rf in zip(keys, ref):
@@ -67,8 +72,7 @@ def load_runs(paths, runs_all):
     res = {}
     for k in set().union(*runs):
         have = [r[k] for r in runs if k in r]
-        res[k] = {f: sorted(h[f] for h in have)[len(have) // 2]
-                  for f in have[0]}
+        res[k] = {f: median([h[f] for h in have]) for f in have[0]}
     return res, len(runs)
 
 

@@ -728,23 +728,21 @@ static void iopf_notify_unhandled(struct iopf_device_param *param,
 		nb->notify(nb, param->dev, why);
 }
 
-/* Answer a handled @group, free it, then tell the driver if it failed. */
+/* Answer a handled @group, tell the driver if it failed, free it. */
 static void iopf_finish(struct iopf_device_param *param,
 			struct iopf_group *group)
 {
-	bool failed = group->code == IOMMU_PAGE_RESP_INVALID;
-	struct iopf_unhandled why = group->why;
-
 	iopf_respond(param, group);
-	iopf_group_free(param->queue, group);
 	iopf_dequeued(param);
 	/*
-	 * Last: the device is not kept waiting for its driver, and a report
-	 * waiting at the bound with dev->iommu->lock held (which the
-	 * notifier may take) has had its slot back.
+	 * After the answer and the slot: the device is not kept waiting for
+	 * its driver, and a report waiting at the bound with
+	 * dev->iommu->lock held (which the notifier may take) has had its
+	 * slot back.
 	 */
-	if (failed)
-		iopf_notify_unhandled(param, &why);
+	if (group->code == IOMMU_PAGE_RESP_INVALID)
+		iopf_notify_unhandled(param, &group->why);
+	iopf_group_free(param->queue, group);
 }
 
 /*

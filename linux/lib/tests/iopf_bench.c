@@ -160,34 +160,6 @@ static int bench_fill(struct iopf_mock *mock, unsigned int n, u32 flags,
 	return ret;
 }
 
-/*
- * report's floor: the same reports through iommu.c to a handler that keeps
- * nothing (iommu.c keeps the last request pending: answered, untimed).
- */
-static int bench_report_floor(struct bench *b, unsigned int p, u64 *ns)
-{
-	struct iopf_mock *mock = iopf_mock_create(iopf_mock_keep);
-	unsigned int i;
-	u64 t0;
-	int ret;
-
-	if (!mock)
-		return -ENOMEM;
-	ret = bench_fill(mock, p, BENCH_FLAGS, b->mm->pasid, 100000);
-	for (i = 0; i < BENCH_REPS && !ret; i++) {
-		t0 = local_clock();
-		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, BENCH_LAST,
-				       0, i, IOMMU_FAULT_PERM_READ, 0);
-		b->samples[i] = local_clock() - t0;
-		if (!ret)
-			ret = iopf_mock_respond(mock, i, 0, false);
-	}
-	if (!ret)
-		*ns = median(b->samples, BENCH_REPS);
-	iopf_mock_destroy(mock);
-	return ret;
-}
-
 #define CALIB_REPS	15
 #define CALIB_WORDS	4096
 
@@ -212,52 +184,37 @@ static u64 bench_calib_once(u32 *buf)
 	return local_clock() - t0;
 }
 
-struct bench_calib {
-	u64 ns;
-	struct completion done;
-};
-
+/* The loop's median time, in *@data (a u64), on the calling CPU. */
 static int bench_calib_fn(void *data)
 {
-	struct bench_calib *c = data;
+	u32 *buf = kcalloc(CALIB_WORDS, sizeof(*buf), GFP_KERNEL);
 	u64 s[CALIB_REPS];
 	unsigned int i;
-	u32 *buf = kcalloc(CALIB_WORDS, sizeof(*buf), GFP_KERNEL);
 
-	c->ns = 0;
-	if (buf) {
-		for (i = 0; i < CALIB_REPS; i++)
-			s[i] = bench_calib_once(buf);
-		c->ns = median(s, CALIB_REPS);
-	}
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < CALIB_REPS; i++)
+		s[i] = bench_calib_once(buf);
+	*(u64 *)data = median(s, CALIB_REPS);
 	kfree(buf);
-	complete(&c->done);
 	return 0;
 }
 
 /* calib: the loop's median time here (C=0) and on a workers' CPU (C=1). */
 static int bench_calib(void)
 {
-	struct bench_calib c;
-	struct task_struct *task;
-	int cpu = iopf_mock_other_cpu();
+	const int cpu[] = { raw_smp_processor_id(), iopf_mock_other_cpu() };
+	unsigned int c;
+	int ret = 0;
+	u64 ns;
 
-	init_completion(&c.done);
-	bench_calib_fn(&c);
-	if (!c.ns)
-		return -ENOMEM;
-	pr_info("iopf_bench: calib C=0 ns=%llu\n", c.ns);
-	if (cpu >= nr_cpu_ids)
-		return 0;
-	reinit_completion(&c.done);
-	task = iopf_mock_run_on(cpu, bench_calib_fn, &c, "iopf-bench-calib");
-	if (IS_ERR(task))
-		return PTR_ERR(task);
-	wait_for_completion(&c.done);
-	if (!c.ns)
-		return -ENOMEM;
-	pr_info("iopf_bench: calib C=1 ns=%llu\n", c.ns);
-	return 0;
+	for (c = 0; c < ARRAY_SIZE(cpu) && cpu[c] < nr_cpu_ids && !ret; c++) {
+		ret = iopf_mock_call_on(cpu[c], bench_calib_fn, &ns,
+					"iopf-bench-calib");
+		if (!ret)
+			pr_info("iopf_bench: calib C=%u ns=%llu\n", c, ns);
+	}
+	return ret;
 }
 
 /* An empty work item: it only says it ran. */
@@ -303,12 +260,65 @@ static int bench_wake(struct bench *b)
 	return 0;
 }
 
+/* What bench_time_reports() does after each report. */
+enum bench_settle {
+	BENCH_RESPOND,	/* answer it: the floor's handler keeps nothing */
+	BENCH_POLL,	/* wait for the handler's answer */
+	BENCH_KEEP,	/* leave it queued */
+};
+
+/*
+ * Time BENCH_REPS reports of a last request without PASID (answered
+ * INVALID without touching the mm), of group ids @grpid on, each settled
+ * as @settle says; the median in @ns.
+ */
+static int bench_time_reports(struct bench *b, struct iopf_mock *mock,
+			      u32 grpid, enum bench_settle settle, u64 *ns)
+{
+	unsigned int n = iopf_mock_count(mock), i;
+	int ret = 0;
+	u64 t0;
+
+	for (i = 0; i < BENCH_REPS && !ret; i++) {
+		t0 = local_clock();
+		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, BENCH_LAST,
+				       0, grpid + i, IOMMU_FAULT_PERM_READ, 0);
+		b->samples[i] = local_clock() - t0;
+		if (ret || settle == BENCH_KEEP)
+			continue;
+		if (settle == BENCH_RESPOND)
+			ret = iopf_mock_respond(mock, grpid + i, 0, false);
+		else
+			ret = bench_poll(mock, n + i + 1);
+	}
+	if (!ret)
+		*ns = median(b->samples, BENCH_REPS);
+	return ret;
+}
+
+/*
+ * report's floor: the same reports through iommu.c to a handler that keeps
+ * nothing (iommu.c keeps the last request pending: answered, untimed).
+ */
+static int bench_report_floor(struct bench *b, unsigned int p, u64 *ns)
+{
+	struct iopf_mock *mock = iopf_mock_create(iopf_mock_keep);
+	int ret;
+
+	if (!mock)
+		return -ENOMEM;
+	ret = bench_fill(mock, p, BENCH_FLAGS, b->mm->pasid, 100000);
+	if (!ret)
+		ret = bench_time_reports(b, mock, 0, BENCH_RESPOND, ns);
+	iopf_mock_destroy(mock);
+	return ret;
+}
+
 /* report: one last request with @p partial requests of other groups kept */
 static int bench_report(struct bench *b, unsigned int p)
 {
 	struct iopf_mock *mock;
-	unsigned int i;
-	u64 t0, floor = 0;
+	u64 ns, floor = 0;
 	int ret;
 
 	ret = bench_report_floor(b, p, &floor);
@@ -318,18 +328,11 @@ static int bench_report(struct bench *b, unsigned int p)
 	if (!mock)
 		return -ENOMEM;
 	ret = bench_fill(mock, p, BENCH_FLAGS, b->mm->pasid, 100000);
-	for (i = 0; i < BENCH_REPS && !ret; i++) {
-		/* No PASID: answered INVALID without touching the mm. */
-		t0 = local_clock();
-		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, BENCH_LAST,
-				       0, i, IOMMU_FAULT_PERM_READ, 0);
-		b->samples[i] = local_clock() - t0;
-		if (!ret)
-			ret = bench_poll(mock, i + 1);
-	}
+	if (!ret)
+		ret = bench_time_reports(b, mock, 0, BENCH_POLL, &ns);
 	if (!ret && p)
-		pr_info("iopf_bench: report P=%u ns=%llu floor_ns=%llu\n", p,
-			median(b->samples, BENCH_REPS), floor);
+		pr_info("iopf_bench: report P=%u ns=%llu floor_ns=%llu\n", p, ns,
+			floor);
 	iopf_queue_discard_partial(b->queue);
 	bench_device_free(b, mock);
 	return ret;
@@ -344,8 +347,7 @@ static int bench_report_busy(struct bench *b)
 {
 	struct iopf_mock *mock;
 	unsigned long addr;
-	unsigned int i;
-	u64 t0, floor = 0;
+	u64 ns, floor = 0;
 	int ret;
 
 	ret = bench_report_floor(b, 0, &floor);
@@ -362,18 +364,14 @@ static int bench_report_busy(struct bench *b)
 	ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ,
 			       BENCH_FLAGS | BENCH_LAST, b->mm->pasid, 0,
 			       IOMMU_FAULT_PERM_WRITE, addr);
-	for (i = 0; i < BENCH_REPS && !ret; i++) {
-		t0 = local_clock();
-		ret = iopf_mock_report(mock, IOMMU_FAULT_PAGE_REQ, BENCH_LAST,
-				       0, i + 1, IOMMU_FAULT_PERM_READ, 0);
-		b->samples[i] = local_clock() - t0;
-	}
+	if (!ret)
+		ret = bench_time_reports(b, mock, 1, BENCH_KEEP, &ns);
 	mmap_write_unlock(b->mm);
 	if (!ret)
 		ret = bench_poll(mock, BENCH_REPS + 1);
 	if (!ret)
 		pr_info("iopf_bench: report_busy G=%u ns=%llu floor_ns=%llu\n",
-			BENCH_REPS, median(b->samples, BENCH_REPS), floor);
+			BENCH_REPS, ns, floor);
 out:
 	if (mock)
 		bench_device_free(b, mock);
@@ -469,41 +467,36 @@ static int bench_group_once(struct bench *b, struct iopf_mock *mock,
 
 #define GROUP_REPS	31
 
-/* The floor, measured by a thread of the process on another CPU. */
+/* bench_floor() for a thread of the process, maybe on another CPU. */
 struct bench_floor_on {
 	struct bench *b;
 	unsigned int f;
 	u64 ns;
-	int ret;
-	struct completion done;
 };
 
 static int bench_floor_fn(void *data)
 {
 	struct bench_floor_on *fo = data;
+	bool use = current->mm != fo->b->mm;
+	int ret;
 
-	kthread_use_mm(fo->b->mm);
-	fo->ret = bench_floor(fo->b, fo->f, &fo->ns);
-	kthread_unuse_mm(fo->b->mm);
-	complete(&fo->done);
-	return 0;
+	if (use)
+		kthread_use_mm(fo->b->mm);
+	ret = bench_floor(fo->b, fo->f, &fo->ns);
+	if (use)
+		kthread_unuse_mm(fo->b->mm);
+	return ret;
 }
 
 /* bench_floor() on @cpu (where the workers run), or here when none. */
 static int bench_floor_cpu(struct bench *b, unsigned int f, int cpu, u64 *ns)
 {
 	struct bench_floor_on fo = { .b = b, .f = f };
-	struct task_struct *task;
+	int ret = iopf_mock_call_on(cpu, bench_floor_fn, &fo,
+				    "iopf-bench-floor");
 
-	if (cpu >= nr_cpu_ids)
-		return bench_floor(b, f, ns);
-	init_completion(&fo.done);
-	task = iopf_mock_run_on(cpu, bench_floor_fn, &fo, "iopf-bench-floor");
-	if (IS_ERR(task))
-		return PTR_ERR(task);
-	wait_for_completion(&fo.done);
 	*ns = fo.ns;
-	return fo.ret;
+	return ret;
 }
 
 /*

@@ -23,6 +23,7 @@
  * arch_pick_mmap_layout() are not exported.
  */
 
+#include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -591,4 +592,41 @@ int iopf_mock_set_param(const char *name, const char *val)
 		break;
 	}
 	return ret;
+}
+
+struct iopf_mock_call {
+	int (*fn)(void *data);
+	void *data;
+	int ret;
+	struct completion done;
+};
+
+static int iopf_mock_call_fn(void *data)
+{
+	struct iopf_mock_call *c = data;
+
+	c->ret = c->fn(c->data);
+	complete(&c->done);
+	return 0;
+}
+
+/*
+ * Call @fn(@data) in a kthread on @cpu and wait for it; here when @cpu is
+ * this CPU or not online.  Return what @fn returned, or why no thread ran.
+ */
+int iopf_mock_call_on(int cpu, int (*fn)(void *data), void *data,
+		      const char *name)
+{
+	struct iopf_mock_call c = { .fn = fn, .data = data };
+	struct task_struct *task;
+
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu) ||
+	    cpu == raw_smp_processor_id())
+		return fn(data);
+	init_completion(&c.done);
+	task = iopf_mock_run_on(cpu, iopf_mock_call_fn, &c, name);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	wait_for_completion(&c.done);
+	return c.ret;
 }

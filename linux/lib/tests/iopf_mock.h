@@ -140,5 +140,7 @@ struct mm_struct *iopf_mock_mm_create(void);
 void iopf_mock_fail_nth(unsigned int nth);
 void iopf_mock_mm_destroy(struct mm_struct *mm);
 int iopf_mock_set_param(const char *name, const char *val);
+int iopf_mock_call_on(int cpu, int (*fn)(void *data), void *data,
+		      const char *name);
 
 #endif /* _LIB_TESTS_IOPF_MOCK_H */
