@@ -60,7 +60,14 @@
  *                      report path (under dev_iommu::lock) and taken all at
  *                      once by the device's work item, the only consumer
  *                      (a work item never runs twice at once).  The report
- *                      that finds the list empty queues the work item.
+ *                      that finds the list empty queues the work item,
+ *                      unless the work item is polling it (below).
+ * iopf_device_param::polling is written by the work item and read by the
+ *                      report path, no lock: a barrier on each side (see
+ *                      iopf_poll()) makes sure a group added as a watch
+ *                      ends is either seen by the watch or queues the work
+ *                      item.  iopf_device_param::poll_credit and
+ *                      ::poll_skipped are the work item's alone.
  * iopf_device_param::flushers is atomic: flushers take it under
  *                      dev_iommu::lock, removal waits for it to drop to 0.
  * iopf_device_param::nr_queued is atomic: raised by the report path under
@@ -120,6 +127,21 @@
  * tried under dev_iommu::lock, never waited for; the answer takes
  * iommu_fault_param::lock inside dev_iommu::lock, as the report path
  * does.  Anything else, a failure included, goes to the work item.
+ *
+ * Polling (io_pgfault.poll_us, IOPF_POLL_US by default; 0 turns it off):
+ * on SMP, waking a sleeping worker on another CPU costs the reporting
+ * thread more than the rest of a report, and the group then waits for the
+ * worker to be scheduled.  So after a batch the work item may watch the
+ * device's list for poll_us, without a lock and giving the CPU to any task
+ * that needs it, and take a group reported meanwhile with no wake-up.  It
+ * watches after a batch while its watches find groups (up to
+ * IOPF_POLL_CREDIT more after the last one that did, halving at each that
+ * did not; a new device starts there), and otherwise once every
+ * IOPF_POLL_PROBE batches, to notice when groups come back to back again:
+ * a device that faults now and then costs one watch every IOPF_POLL_PROBE
+ * groups.  Groups are still handled and answered by the work item, in
+ * order; a flush or a removal waits for a watch in progress to end
+ * (poll_us at most; lowering poll_us ends it).
  *
  * mmap_lock is not held for long: the work item handles at most
  * IOPF_FAULTS_PER_LOCK faults per hold, and drops and takes it again
@@ -251,6 +273,24 @@ MODULE_PARM_DESC(inline_faults,
 		 "Handle a group of at most this many requests in the reporting thread when it can without waiting (default 0: never)");
 
 /*
+ * How long a device's work item watches its list of complete groups after
+ * a batch, while its watches find groups (see "Polling" at the top): about
+ * what it takes the device to send its next page request once answered
+ * and the IOMMU driver's IRQ thread to report it.
+ */
+#define IOPF_POLL_US		20
+/* After a watch that finds nothing, watch again after this many batches. */
+#define IOPF_POLL_PROBE		16
+/* Watches after the last one that found a group, halved at each miss. */
+#define IOPF_POLL_CREDIT	8
+
+static unsigned int iopf_poll_us = IOPF_POLL_US;
+module_param_named(poll_us, iopf_poll_us, uint, 0644);
+MODULE_PARM_DESC(poll_us,
+		 "Microseconds a device's work item watches for its next group before it sleeps (default "
+		 __stringify(IOPF_POLL_US) ", 0: never)");
+
+/*
  * Reserve of each queue's mempools: enough for a burst of reports while
  * the slab has no memory at hand; the work item refills it.
  */
@@ -307,6 +347,11 @@ struct iopf_queue {
  * @unhandled: the device driver's notifier of groups answered INVALID, or
  *             NULL; set under dev->iommu->lock, read by @work without a
  *             lock
+ * @polling: @work is watching @ready: a report need not queue it; written
+ *           by @work, read by the report path
+ * @poll_credit: watches left after the last one that found a group; @work
+ *               only
+ * @poll_skipped: batches since the last watch; @work only
  */
 struct iopf_device_param {
 	struct device *dev;
@@ -320,6 +365,9 @@ struct iopf_device_param {
 	atomic_t nr_queued;
 	wait_queue_head_t queued_wq;
 	struct iopf_unhandled_notifier *unhandled;
+	bool polling;
+	unsigned int poll_credit;
+	unsigned int poll_skipped;
 };
 
 /**
@@ -746,18 +794,15 @@ static void iopf_finish(struct iopf_device_param *param,
 }
 
 /*
- * The device's work item: take every complete group at once, oldest first,
- * handle them run by run and answer each run's groups once its mmap_lock
- * is dropped.  Groups that arrive meanwhile queue the work item again.
+ * Handle every group of @batch (oldest first) run by run, and answer each
+ * run's groups once its mmap_lock is dropped.
  */
-static void iopf_handle_ready(struct work_struct *work)
+static void iopf_handle_batch(struct iopf_device_param *param,
+			      struct llist_node *batch)
 {
-	struct iopf_device_param *param =
-		container_of(work, struct iopf_device_param, work);
-	struct llist_node *batch, *end, *next;
+	struct llist_node *end, *next;
 	struct iopf_group *group;
 
-	batch = llist_reverse_order(llist_del_all(&param->ready));
 	while (batch) {
 		end = iopf_handle_run(param, batch);
 		for (; batch != end; batch = next) {
@@ -766,6 +811,78 @@ static void iopf_handle_ready(struct work_struct *work)
 			iopf_finish(param, group);
 		}
 	}
+}
+
+/* Whether to watch @param->ready after this batch (see "Polling"). */
+static bool iopf_poll_due(struct iopf_device_param *param)
+{
+	if (param->poll_credit)
+		return true;
+	if (++param->poll_skipped < IOPF_POLL_PROBE)
+		return false;
+	param->poll_skipped = 0;
+	return true;
+}
+
+/* io_pgfault.poll_us in nanoseconds: read afresh, lowering it ends watches. */
+static u64 iopf_poll_ns(void)
+{
+	return (u64)READ_ONCE(iopf_poll_us) * NSEC_PER_USEC;
+}
+
+/*
+ * Watch @param->ready for up to io_pgfault.poll_us, when due, so that a
+ * group reported meanwhile is taken without waking a worker.  The CPU goes
+ * to any task that needs it meanwhile (the IOMMU driver's IRQ thread
+ * included).  Return true when the list has a group to take.
+ */
+static bool iopf_poll(struct iopf_device_param *param)
+{
+	bool found;
+	u64 t0;
+
+	if (!iopf_poll_ns() || !iopf_poll_due(param))
+		return false;
+
+	t0 = local_clock();
+	WRITE_ONCE(param->polling, true);
+	while (llist_empty(&param->ready) && iopf_since(t0) < iopf_poll_ns()) {
+		cond_resched();
+		cpu_relax();
+	}
+	WRITE_ONCE(param->polling, false);
+	/*
+	 * Order the end of the watch before the last look at the list; pairs
+	 * with the report's llist_add() (a full barrier) before its look at
+	 * param->polling: either the report sees the watch over and queues
+	 * the work item, or this look finds its group.
+	 */
+	smp_mb();
+	found = !llist_empty(&param->ready);
+	if (found) {
+		param->poll_credit = IOPF_POLL_CREDIT;
+		iopf_stat_inc(param->queue, polled);
+	} else {
+		param->poll_credit /= 2;
+	}
+	return found;
+}
+
+/*
+ * The device's work item: take every complete group at once and handle
+ * them; then, while groups keep coming back to back, watch for the next
+ * ones a little before going to sleep.  Groups that arrive otherwise
+ * queue the work item again.
+ */
+static void iopf_handle_ready(struct work_struct *work)
+{
+	struct iopf_device_param *param =
+		container_of(work, struct iopf_device_param, work);
+
+	do {
+		iopf_handle_batch(param,
+				  llist_reverse_order(llist_del_all(&param->ready)));
+	} while (iopf_poll(param));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1034,8 +1151,14 @@ static int iopf_queue_group(struct iopf_device_param *param,
 	iopf_stat_inc(queue, groups);
 	if (iopf_handle_inline(param, group))
 		return 0;
-	/* The first group on the list queues the work item. */
-	if (llist_add(&group->ready, &param->ready))
+	/*
+	 * The first group on the list queues the work item, unless the work
+	 * item is watching the list.  llist_add() is a full barrier (a
+	 * cmpxchg): it orders the add before the look at param->polling,
+	 * and pairs with the smp_mb() of iopf_poll().
+	 */
+	if (llist_add(&group->ready, &param->ready) &&
+	    !READ_ONCE(param->polling))
 		queue_work(queue->wq, &param->work);
 	return 0;
 }
@@ -1301,6 +1424,8 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 	init_llist_head(&param->ready);
 	INIT_WORK(&param->work, iopf_handle_ready);
 	init_waitqueue_head(&param->queued_wq);
+	/* A device that starts faulting goes on: watch after its first batches. */
+	param->poll_credit = IOPF_POLL_CREDIT;
 
 	mutex_lock(&queue->lock);
 	mutex_lock(&iommu->lock);
@@ -1454,6 +1579,7 @@ static int iopf_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "invalid %llu\n", st.invalid);
 	seq_printf(m, "throttled %llu\n", st.throttled);
 	seq_printf(m, "inlined %llu\n", st.inlined);
+	seq_printf(m, "polled %llu\n", st.polled);
 	seq_printf(m, "in_flight %lld\n",
 		   (s64)(st.groups - st.success - st.invalid));
 	seq_printf(m, "objects %lld\n", (s64)(st.allocs - st.frees));

@@ -57,6 +57,7 @@ struct iopf_test {
 	struct iopf_mock *extra[4];
 	unsigned long base;	/* IOPF_TEST_PAGES of fresh RW anonymous memory */
 	u32 pasid;
+	char poll_us[IOPF_MOCK_PARAM_LEN];	/* before the case set it, or "" */
 };
 
 static int iopf_test_init(struct kunit *test)
@@ -89,6 +90,7 @@ static int iopf_test_init(struct kunit *test)
 }
 
 #define IOPF_INLINE_PARAM	"io_pgfault.inline_faults"
+#define IOPF_POLL_PARAM		"io_pgfault.poll_us"
 
 static void iopf_test_exit(struct kunit *test)
 {
@@ -100,6 +102,8 @@ static void iopf_test_exit(struct kunit *test)
 
 	/* Back to the default, whatever the case set. */
 	iopf_mock_set_param(IOPF_INLINE_PARAM, "0");
+	if (t->poll_us[0])
+		iopf_mock_set_param(IOPF_POLL_PARAM, t->poll_us);
 	/* Answers every queued group before the mm goes. */
 	iopf_queue_free(t->queue);
 	iopf_mock_destroy(t->mock);
@@ -830,13 +834,17 @@ static unsigned long slab_kib(void)
 
 #define IOPF_FLOOD	200000
 
-enum iopf_test_stat { IOPF_STAT_OBJECTS, IOPF_STAT_THROTTLED };
+enum iopf_test_stat {
+	IOPF_STAT_OBJECTS,
+	IOPF_STAT_THROTTLED,
+	IOPF_STAT_POLLED,
+};
 
 /*
  * A counter of the handler on @queue: its own objects still allocated
- * (groups and partial requests: allocs - frees), or the reports that
- * waited at the bound of queued groups.  -1 for upstream's handler, which
- * has no counters.
+ * (groups and partial requests: allocs - frees), the reports that waited
+ * at the bound of queued groups, or the groups that watching work items
+ * found.  -1 for upstream's handler, which has no counters.
  */
 static long long handler_counter(struct iopf_queue *queue,
 				 enum iopf_test_stat which)
@@ -846,8 +854,15 @@ static long long handler_counter(struct iopf_queue *queue,
 
 	if (iopf_queue_read_stats(queue, &st))
 		return -1;
-	return which == IOPF_STAT_OBJECTS ? st.allocs - st.frees :
-	       st.throttled;
+	switch (which) {
+	case IOPF_STAT_OBJECTS:
+		return st.allocs - st.frees;
+	case IOPF_STAT_THROTTLED:
+		return st.throttled;
+	case IOPF_STAT_POLLED:
+		return st.polled;
+	}
+	return -1;
 #else
 	return -1;
 #endif
@@ -1512,6 +1527,104 @@ static void iopf_test_inline_falls_back(struct kunit *test)
 	KUNIT_EXPECT_PTR_NE(test, iopf_test_answerer(t), (void *)current);
 }
 
+struct iopf_test_pair {
+	struct iopf_test *t;
+	u32 grpid;
+	long long polled[2];
+	int ret;
+};
+
+/*
+ * Report group @grpid of one write fault on page @page and wait for its
+ * answer, the @n-th, without sleeping: the next group follows at once, as
+ * a device's next request does.  Return the "polled" counter then.
+ */
+static long long iopf_test_one(struct iopf_test_pair *pair, u32 grpid,
+			       unsigned int page, unsigned int n)
+{
+	unsigned long deadline = jiffies + IOPF_TEST_TIMEOUT;
+	struct iopf_test *t = pair->t;
+
+	pair->ret = pair->ret ?: report_page(t, t->mock, grpid, IOPF_W,
+					     page_addr(t, page), true);
+	while (!pair->ret && iopf_mock_count(t->mock) < n) {
+		if (time_after(jiffies, deadline))
+			pair->ret = -ETIMEDOUT;
+		cond_resched();
+		cpu_relax();
+	}
+	return handler_counter(t->queue, IOPF_STAT_POLLED);
+}
+
+/* Two groups in a row, the "polled" counter after each. */
+static int iopf_test_pair_fn(void *data)
+{
+	struct iopf_test_pair *pair = data;
+
+	pair->polled[0] = iopf_test_one(pair, pair->grpid, 0, 1);
+	pair->polled[1] = iopf_test_one(pair, pair->grpid + 1, 1, 2);
+	return pair->ret;
+}
+
+/*
+ * iopf_test_pair_fn() from a thread busy on one CPU, as an IOMMU driver's
+ * IRQ thread reporting a stream of faults: the work item runs on another
+ * one if it can.  Return how much the "polled" counter went up between
+ * the first group's answer and the second's.  Polling is off after it.
+ */
+static long long iopf_test_poll_pair(struct kunit *test, u32 grpid)
+{
+	struct iopf_test_pair pair = { .t = test->priv, .grpid = grpid };
+	struct iopf_test *t = pair.t;
+
+	KUNIT_EXPECT_EQ(test, iopf_mock_call_on(iopf_mock_other_cpu(),
+						iopf_test_pair_fn, &pair,
+						"iopf-test-pair"), 0);
+	/* Polling off ends a watch in progress: the flush returns. */
+	KUNIT_EXPECT_EQ(test, iopf_mock_set_param(IOPF_POLL_PARAM, "0"), 0);
+	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 0, grpid, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	expect_resp(test, t->mock, 1, grpid + 1, t->pasid,
+		    IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 1), true));
+	return pair.polled[1] - pair.polled[0];
+}
+
+/*
+ * io_pgfault.poll_us set to @us for this case (the exit puts the value
+ * back); skip where the handler has no such parameter, or on one CPU.
+ */
+static void iopf_test_poll_us(struct kunit *test, const char *us)
+{
+	struct iopf_test *t = test->priv;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	if (!t->poll_us[0] &&
+	    iopf_mock_get_param(IOPF_POLL_PARAM, t->poll_us))
+		kunit_skip(test, "the handler has no " IOPF_POLL_PARAM);
+	KUNIT_ASSERT_EQ(test, iopf_mock_set_param(IOPF_POLL_PARAM, us), 0);
+}
+
+/*
+ * Polling on, with a long watch: once a group is answered, the device's
+ * work item watches its list and takes the next group itself (the
+ * "polled" counter goes up by one).  Each group is answered once, in
+ * order.  Lowering poll_us ends the watch: the flush returns.
+ */
+static void iopf_test_poll_takes_next_group(struct kunit *test)
+{
+	iopf_test_poll_us(test, "10000000");
+	KUNIT_EXPECT_EQ(test, iopf_test_poll_pair(test, 80), 1LL);
+}
+
+/* Polling off: no watch finds a group, each is answered once. */
+static void iopf_test_poll_off(struct kunit *test)
+{
+	iopf_test_poll_us(test, "0");
+	KUNIT_EXPECT_EQ(test, iopf_test_poll_pair(test, 82), 0LL);
+}
+
 /* Removing one device leaves the others on the queue working. */
 static void iopf_test_remove_one_of_many(struct kunit *test)
 {
@@ -1660,6 +1773,8 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_remove_one_of_many),
 	KUNIT_CASE(iopf_test_inline_answers),
 	KUNIT_CASE(iopf_test_inline_falls_back),
+	KUNIT_CASE(iopf_test_poll_takes_next_group),
+	KUNIT_CASE(iopf_test_poll_off),
 	KUNIT_CASE(iopf_test_response_matching),
 	KUNIT_CASE(iopf_test_null_arguments),
 	{}

@@ -573,6 +573,18 @@ void iopf_mock_mm_destroy(struct mm_struct *mm)
 	mmput(mm);
 }
 
+/* The built-in module parameter @name ("module.param"), or NULL. */
+static const struct kernel_param *iopf_mock_param(const char *name)
+{
+	const struct kernel_param *kp;
+
+	for (kp = __start___param; kp < __stop___param; kp++) {
+		if (!strcmp(kp->name, name))
+			return kp;
+	}
+	return NULL;
+}
+
 /*
  * Set the built-in module parameter @name ("module.param") to @val, as the
  * kernel command line would.  Return what its set() returned, or -ENOENT
@@ -580,18 +592,44 @@ void iopf_mock_mm_destroy(struct mm_struct *mm)
  */
 int iopf_mock_set_param(const char *name, const char *val)
 {
-	const struct kernel_param *kp;
-	int ret = -ENOENT;
+	const struct kernel_param *kp = iopf_mock_param(name);
+	int ret;
 
-	for (kp = __start___param; kp < __stop___param; kp++) {
-		if (strcmp(kp->name, name))
-			continue;
-		kernel_param_lock(kp->mod);
-		ret = kp->ops->set(val, kp);
-		kernel_param_unlock(kp->mod);
-		break;
-	}
+	if (!kp)
+		return -ENOENT;
+	kernel_param_lock(kp->mod);
+	ret = kp->ops->set(val, kp);
+	kernel_param_unlock(kp->mod);
 	return ret;
+}
+
+/*
+ * The value of the built-in module parameter @name in @buf, of
+ * IOPF_MOCK_PARAM_LEN bytes, without the newline: 0, or -ENOENT when there
+ * is no such parameter or its value does not fit.
+ */
+int iopf_mock_get_param(const char *name, char *buf)
+{
+	const struct kernel_param *kp = iopf_mock_param(name);
+	char *page;
+	int len;
+
+	if (!kp || !kp->ops->get)
+		return -ENOENT;
+	page = (char *)__get_free_page(GFP_KERNEL);
+	if (!page)
+		return -ENOMEM;
+	kernel_param_lock(kp->mod);
+	len = kp->ops->get(page, kp);
+	kernel_param_unlock(kp->mod);
+	if (len > 0 && page[len - 1] == '\n')
+		len--;
+	if (len >= 0 && len < IOPF_MOCK_PARAM_LEN)
+		strscpy(buf, page, len + 1);
+	else
+		len = -ENOENT;
+	free_page((unsigned long)page);
+	return len < 0 ? len : 0;
 }
 
 struct iopf_mock_call {

@@ -139,7 +139,9 @@ bool iopf_mock_page_present(struct mm_struct *mm, unsigned long addr,
 struct mm_struct *iopf_mock_mm_create(void);
 void iopf_mock_fail_nth(unsigned int nth);
 void iopf_mock_mm_destroy(struct mm_struct *mm);
+#define IOPF_MOCK_PARAM_LEN	32
 int iopf_mock_set_param(const char *name, const char *val);
+int iopf_mock_get_param(const char *name, char *buf);
 int iopf_mock_call_on(int cpu, int (*fn)(void *data), void *data,
 		      const char *name);
 
