@@ -69,7 +69,8 @@
  *                      item.  iopf_device_param::poll_credit and
  *                      ::poll_skipped are the work item's alone.
  * iopf_device_param::flushers is atomic: flushers take it under
- *                      dev_iommu::lock, removal waits for it to drop to 0.
+ *                      dev_iommu::lock, removal waits for it to drop to 0;
+ *                      the work item reads it to stop polling.
  * iopf_device_param::nr_queued is atomic: raised by the report path under
  *                      dev_iommu::lock (so one reporter at a time checks it
  *                      against the bound), dropped by the work item (or
@@ -133,15 +134,17 @@
  * thread more than the rest of a report, and the group then waits for the
  * worker to be scheduled.  So after a batch the work item may watch the
  * device's list for poll_us, without a lock and giving the CPU to any task
- * that needs it, and take a group reported meanwhile with no wake-up.  It
- * watches after a batch while its watches find groups (up to
- * IOPF_POLL_CREDIT more after the last one that did, halving at each that
- * did not; a new device starts there), and otherwise once every
- * IOPF_POLL_PROBE batches, to notice when groups come back to back again:
- * a device that faults now and then costs one watch every IOPF_POLL_PROBE
- * groups.  Groups are still handled and answered by the work item, in
- * order; a flush or a removal waits for a watch in progress to end
- * (poll_us at most; lowering poll_us ends it).
+ * that needs it, and take a group reported meanwhile with no wake-up.  A
+ * watch that finds a group gives the device IOPF_POLL_CREDIT watches that
+ * may find nothing (a new device starts with them); with none left, the
+ * work item watches once every IOPF_POLL_PROBE batches, to notice when
+ * groups come back to back again: a device that faults now and then costs
+ * one watch every IOPF_POLL_PROBE groups.  Groups are still handled and
+ * answered by the work item, in order.  No watch starts, and a watch ends,
+ * while a flush waits for the work item (iopf_device_param::flushers), so
+ * a flush waits for one more batch at most; a removal (no report reaches
+ * the device any more) for one more watch at most.  Lowering poll_us ends
+ * the watches in progress.
  *
  * mmap_lock is not held for long: the work item handles at most
  * IOPF_FAULTS_PER_LOCK faults per hold, and drops and takes it again
@@ -279,10 +282,10 @@ MODULE_PARM_DESC(inline_faults,
  * and the IOMMU driver's IRQ thread to report it.
  */
 #define IOPF_POLL_US		20
-/* After a watch that finds nothing, watch again after this many batches. */
+/* With no credit left, watch once every this many batches. */
 #define IOPF_POLL_PROBE		16
-/* Watches after the last one that found a group, halved at each miss. */
-#define IOPF_POLL_CREDIT	8
+/* Watches that may find nothing after the last one that found a group. */
+#define IOPF_POLL_CREDIT	4
 
 static unsigned int iopf_poll_us = IOPF_POLL_US;
 module_param_named(poll_us, iopf_poll_us, uint, 0644);
@@ -349,7 +352,8 @@ struct iopf_queue {
  *             lock
  * @polling: @work is watching @ready: a report need not queue it; written
  *           by @work, read by the report path
- * @poll_credit: watches left after the last one that found a group; @work
+ * @poll_credit: watches that may still find nothing before the device is
+ *               watched only once every IOPF_POLL_PROBE batches; @work
  *               only
  * @poll_skipped: batches since the last watch; @work only
  */
@@ -813,17 +817,6 @@ static void iopf_handle_batch(struct iopf_device_param *param,
 	}
 }
 
-/* Whether to watch @param->ready after this batch (see "Polling"). */
-static bool iopf_poll_due(struct iopf_device_param *param)
-{
-	if (param->poll_credit)
-		return true;
-	if (++param->poll_skipped < IOPF_POLL_PROBE)
-		return false;
-	param->poll_skipped = 0;
-	return true;
-}
-
 /* io_pgfault.poll_us in nanoseconds: read afresh, lowering it ends watches. */
 static u64 iopf_poll_ns(void)
 {
@@ -831,39 +824,71 @@ static u64 iopf_poll_ns(void)
 }
 
 /*
- * Watch @param->ready for up to io_pgfault.poll_us, when due, so that a
- * group reported meanwhile is taken without waking a worker.  The CPU goes
- * to any task that needs it meanwhile (the IOMMU driver's IRQ thread
- * included).  Return true when the list has a group to take.
+ * Whether to watch @param->ready after this batch (see "Polling"): not
+ * while a flush waits for the work item (it would wait for as long as the
+ * device goes on faulting).
+ */
+static bool iopf_poll_due(struct iopf_device_param *param)
+{
+	if (!iopf_poll_ns() || atomic_read(&param->flushers))
+		return false;
+	if (!param->poll_credit && ++param->poll_skipped < IOPF_POLL_PROBE)
+		return false;
+	param->poll_skipped = 0;
+	return true;
+}
+
+/*
+ * Watch @param->ready until a group comes, io_pgfault.poll_us has passed
+ * or a flush starts.  The time is added up from local_clock() steps on
+ * whatever CPU the work item runs, a step backwards counting 0 (an unbound
+ * worker may move to a CPU whose clock is behind).  The CPU goes to any
+ * task that needs it meanwhile (the IOMMU driver's IRQ thread included).
+ */
+static void iopf_poll_watch(struct iopf_device_param *param)
+{
+	u64 spent = 0, last = local_clock(), now;
+
+	while (llist_empty(&param->ready) && spent < iopf_poll_ns() &&
+	       !atomic_read(&param->flushers)) {
+		cond_resched();
+		cpu_relax();
+		now = local_clock();
+		if (now > last)
+			spent += now - last;
+		last = now;
+	}
+}
+
+/*
+ * Watch @param->ready after a batch, when due, so that a group reported
+ * meanwhile is taken without waking a worker.  Return true when the list
+ * has a group to take.
  */
 static bool iopf_poll(struct iopf_device_param *param)
 {
 	bool found;
-	u64 t0;
 
-	if (!iopf_poll_ns() || !iopf_poll_due(param))
+	if (!iopf_poll_due(param))
 		return false;
 
-	t0 = local_clock();
 	WRITE_ONCE(param->polling, true);
-	while (llist_empty(&param->ready) && iopf_since(t0) < iopf_poll_ns()) {
-		cond_resched();
-		cpu_relax();
-	}
+	iopf_poll_watch(param);
 	WRITE_ONCE(param->polling, false);
 	/*
 	 * Order the end of the watch before the last look at the list; pairs
-	 * with the report's llist_add() (a full barrier) before its look at
-	 * param->polling: either the report sees the watch over and queues
-	 * the work item, or this look finds its group.
+	 * with the report's llist_add() (a full barrier: a successful
+	 * try_cmpxchg()) before its look at param->polling: either the report
+	 * sees the watch over and queues the work item, or this look finds
+	 * its group.
 	 */
 	smp_mb();
 	found = !llist_empty(&param->ready);
 	if (found) {
 		param->poll_credit = IOPF_POLL_CREDIT;
 		iopf_stat_inc(param->queue, polled);
-	} else {
-		param->poll_credit /= 2;
+	} else if (param->poll_credit) {
+		param->poll_credit--;
 	}
 	return found;
 }
@@ -872,17 +897,19 @@ static bool iopf_poll(struct iopf_device_param *param)
  * The device's work item: take every complete group at once and handle
  * them; then, while groups keep coming back to back, watch for the next
  * ones a little before going to sleep.  Groups that arrive otherwise
- * queue the work item again.
+ * queue the work item again (which may then find them taken already, and
+ * returns at once).
  */
 static void iopf_handle_ready(struct work_struct *work)
 {
 	struct iopf_device_param *param =
 		container_of(work, struct iopf_device_param, work);
+	struct llist_node *batch = llist_del_all(&param->ready);
 
-	do {
-		iopf_handle_batch(param,
-				  llist_reverse_order(llist_del_all(&param->ready)));
-	} while (iopf_poll(param));
+	while (batch) {
+		iopf_handle_batch(param, llist_reverse_order(batch));
+		batch = iopf_poll(param) ? llist_del_all(&param->ready) : NULL;
+	}
 }
 
 /* ---------------------------------------------------------------------- */

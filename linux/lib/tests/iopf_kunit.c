@@ -1527,67 +1527,91 @@ static void iopf_test_inline_falls_back(struct kunit *test)
 	KUNIT_EXPECT_PTR_NE(test, iopf_test_answerer(t), (void *)current);
 }
 
-struct iopf_test_pair {
+/*
+ * A stream of single-fault groups, as a device that sends each request
+ * once the previous one is answered, reported by one thread that waits
+ * for each answer without sleeping (so the next group follows at once).
+ */
+struct iopf_test_stream {
 	struct iopf_test *t;
-	u32 grpid;
-	long long polled[2];
+	u32 grpid;		/* of the first group, then one more each */
+	unsigned int n;		/* groups at most */
+	unsigned long until;	/* jiffies: none reported after it */
+	bool stop;		/* none reported once set */
+	unsigned int sent;	/* groups reported and answered */
+	long long polled[2];	/* "polled" counter after the first two */
+	bool done;		/* the stream has ended */
 	int ret;
 };
 
-/*
- * Report group @grpid of one write fault on page @page and wait for its
- * answer, the @n-th, without sleeping: the next group follows at once, as
- * a device's next request does.  Return the "polled" counter then.
- */
-static long long iopf_test_one(struct iopf_test_pair *pair, u32 grpid,
-			       unsigned int page, unsigned int n)
-{
-	unsigned long deadline = jiffies + IOPF_TEST_TIMEOUT;
-	struct iopf_test *t = pair->t;
+#define IOPF_GRPIDS	512	/* a PRI group id has 9 bits */
 
-	pair->ret = pair->ret ?: report_page(t, t->mock, grpid, IOPF_W,
-					     page_addr(t, page), true);
-	while (!pair->ret && iopf_mock_count(t->mock) < n) {
-		if (time_after(jiffies, deadline))
-			pair->ret = -ETIMEDOUT;
-		cond_resched();
-		cpu_relax();
+static int iopf_test_stream_fn(void *data)
+{
+	struct iopf_test_stream *st = data;
+	struct iopf_test *t = st->t;
+	unsigned long deadline;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < st->n && !ret && !READ_ONCE(st->stop) &&
+	     time_before(jiffies, st->until); i++) {
+		ret = report_page(t, t->mock, (st->grpid + i) % IOPF_GRPIDS,
+				  IOPF_W, page_addr(t, i % IOPF_TEST_PAGES),
+				  true);
+		deadline = jiffies + IOPF_TEST_TIMEOUT;
+		while (!ret && iopf_mock_count(t->mock) < i + 1) {
+			if (time_after(jiffies, deadline))
+				ret = -ETIMEDOUT;
+			cond_resched();
+			cpu_relax();
+		}
+		if (i < ARRAY_SIZE(st->polled))
+			st->polled[i] = handler_counter(t->queue,
+							IOPF_STAT_POLLED);
+		WRITE_ONCE(st->sent, i + 1);
 	}
-	return handler_counter(t->queue, IOPF_STAT_POLLED);
+	st->ret = ret;
+	smp_store_release(&st->done, true);
+	return ret;
 }
 
-/* Two groups in a row, the "polled" counter after each. */
-static int iopf_test_pair_fn(void *data)
+/* iopf_test_stream_fn() in a kthread that waits for kthread_stop(). */
+static int iopf_test_stream_kthread(void *data)
 {
-	struct iopf_test_pair *pair = data;
-
-	pair->polled[0] = iopf_test_one(pair, pair->grpid, 0, 1);
-	pair->polled[1] = iopf_test_one(pair, pair->grpid + 1, 1, 2);
-	return pair->ret;
+	iopf_test_stream_fn(data);
+	while (!kthread_should_stop())
+		schedule_timeout_idle(1);
+	return 0;
 }
 
 /*
- * iopf_test_pair_fn() from a thread busy on one CPU, as an IOMMU driver's
- * IRQ thread reporting a stream of faults: the work item runs on another
- * one if it can.  Return how much the "polled" counter went up between
- * the first group's answer and the second's.  Polling is off after it.
+ * Run a stream of @n groups from @grpid on, from a thread busy on one CPU
+ * (as an IOMMU driver's IRQ thread; the work item runs on another one if
+ * it can), then turn polling off (which ends a watch in progress) and
+ * check the answers: @n, in order, SUCCESS.
  */
-static long long iopf_test_poll_pair(struct kunit *test, u32 grpid)
+static void iopf_test_run_stream(struct kunit *test,
+				 struct iopf_test_stream *st, u32 grpid,
+				 unsigned int n)
 {
-	struct iopf_test_pair pair = { .t = test->priv, .grpid = grpid };
-	struct iopf_test *t = pair.t;
+	struct iopf_test *t = test->priv;
+	unsigned int i, wrong = 0;
 
+	*st = (struct iopf_test_stream){ .t = t, .grpid = grpid, .n = n,
+					 .until = jiffies + IOPF_TEST_TIMEOUT };
 	KUNIT_EXPECT_EQ(test, iopf_mock_call_on(iopf_mock_other_cpu(),
-						iopf_test_pair_fn, &pair,
-						"iopf-test-pair"), 0);
-	/* Polling off ends a watch in progress: the flush returns. */
+						iopf_test_stream_fn, st,
+						"iopf-test-stream"), 0);
+	KUNIT_EXPECT_EQ(test, st->sent, n);
 	KUNIT_EXPECT_EQ(test, iopf_mock_set_param(IOPF_POLL_PARAM, "0"), 0);
-	flush_expect(test, t->mock, 2);
-	expect_resp(test, t->mock, 0, grpid, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
-	expect_resp(test, t->mock, 1, grpid + 1, t->pasid,
-		    IOMMU_PAGE_RESP_SUCCESS);
-	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 1), true));
-	return pair.polled[1] - pair.polled[0];
+	flush_expect(test, t->mock, st->sent);
+	for (i = 0; i < min_t(unsigned int, st->sent, IOPF_MOCK_MAX_RESP); i++) {
+		if (t->mock->resp[i].grpid != (grpid + i) % IOPF_GRPIDS ||
+		    t->mock->resp[i].code != IOMMU_PAGE_RESP_SUCCESS)
+			wrong++;
+	}
+	KUNIT_EXPECT_EQ(test, wrong, 0U);
 }
 
 /*
@@ -1614,15 +1638,80 @@ static void iopf_test_poll_us(struct kunit *test, const char *us)
  */
 static void iopf_test_poll_takes_next_group(struct kunit *test)
 {
+	struct iopf_test_stream st;
+
 	iopf_test_poll_us(test, "10000000");
-	KUNIT_EXPECT_EQ(test, iopf_test_poll_pair(test, 80), 1LL);
+	iopf_test_run_stream(test, &st, 80, 2);
+	KUNIT_EXPECT_EQ(test, st.polled[1] - st.polled[0], 1LL);
 }
 
 /* Polling off: no watch finds a group, each is answered once. */
 static void iopf_test_poll_off(struct kunit *test)
 {
+	struct iopf_test_stream st;
+
 	iopf_test_poll_us(test, "0");
-	KUNIT_EXPECT_EQ(test, iopf_test_poll_pair(test, 82), 0LL);
+	iopf_test_run_stream(test, &st, 82, 2);
+	KUNIT_EXPECT_EQ(test, st.polled[1] - st.polled[0], 0LL);
+}
+
+static const char * const iopf_poll_windows[] = { "1", "5", "20", "100" };
+
+static void iopf_poll_window_desc(const char * const *us, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "poll_us=%s", *us);
+}
+
+KUNIT_ARRAY_PARAM(iopf_poll_window, iopf_poll_windows, iopf_poll_window_desc);
+
+/*
+ * A stream of 2000 groups with watches of about the time between two
+ * groups: many reports land as a watch ends.  None is lost (the stream
+ * would wait for it and time out), none is answered twice, all in order.
+ */
+static void iopf_test_poll_stream(struct kunit *test)
+{
+	const char * const *us = test->param_value;
+	struct iopf_test_stream st;
+
+	iopf_test_poll_us(test, *us);
+	iopf_test_run_stream(test, &st, 0, 2000);
+	KUNIT_EXPECT_EQ(test, st.ret, 0);
+}
+
+/*
+ * A flush while the device goes on faulting, with a long watch: the
+ * watch stops for the flush, which returns while the stream still runs
+ * (a work item that kept watching would hold it until the stream ends).
+ */
+static void iopf_test_poll_flush_during_stream(struct kunit *test)
+{
+	struct iopf_test_stream st = { .n = UINT_MAX };
+	struct iopf_test *t = test->priv;
+	unsigned long deadline;
+	struct task_struct *task;
+	bool running;
+
+	iopf_test_poll_us(test, "10000000");
+	st.t = t;
+	st.until = jiffies + IOPF_TEST_TIMEOUT;
+	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_test_stream_kthread,
+				&st, "iopf-test-stream");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	deadline = jiffies + IOPF_TEST_TIMEOUT;
+	while (READ_ONCE(st.sent) < 8 && !smp_load_acquire(&st.done) &&
+	       time_before(jiffies, deadline))
+		msleep(1);
+
+	KUNIT_EXPECT_EQ(test, iopf_queue_flush_dev(t->mock->dev), 0);
+	running = !smp_load_acquire(&st.done);
+	WRITE_ONCE(st.stop, true);
+	kthread_stop(task);
+
+	KUNIT_EXPECT_TRUE(test, running);
+	KUNIT_EXPECT_EQ(test, st.ret, 0);
+	KUNIT_EXPECT_EQ(test, iopf_mock_set_param(IOPF_POLL_PARAM, "0"), 0);
+	flush_expect(test, t->mock, st.sent);
 }
 
 /* Removing one device leaves the others on the queue working. */
@@ -1775,6 +1864,8 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_inline_falls_back),
 	KUNIT_CASE(iopf_test_poll_takes_next_group),
 	KUNIT_CASE(iopf_test_poll_off),
+	KUNIT_CASE_PARAM(iopf_test_poll_stream, iopf_poll_window_gen_params),
+	KUNIT_CASE(iopf_test_poll_flush_during_stream),
 	KUNIT_CASE(iopf_test_response_matching),
 	KUNIT_CASE(iopf_test_null_arguments),
 	{}
