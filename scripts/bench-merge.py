@@ -99,6 +99,9 @@ def line(k, b, o):
     if s == 'contended':
         extra += ' baseline_writer_per_s=%d iopf_writer_per_s=%d' % (
             b['writer_per_s'], o['writer_per_s'])
+    if s == 'wake':
+        extra = ' baseline_run_ns=%d iopf_run_ns=%d' % (b['run_ns'],
+                                                       o['run_ns'])
     if s.startswith('latency'):
         extra = ' baseline_p99_ns=%d iopf_p99_ns=%d p99_ratio=%.2f' % (
             b['p99_ns'], o['p99_ns'], b['p99_ns'] / o['p99_ns'])
