@@ -1572,6 +1572,7 @@ static int iopf_test_stream_fn(void *data)
 		WRITE_ONCE(st->sent, i + 1);
 	}
 	st->ret = ret;
+	/* Pairs with the acquire of the case: st->ret is set when it sees done. */
 	smp_store_release(&st->done, true);
 	return ret;
 }
@@ -1699,11 +1700,13 @@ static void iopf_test_poll_flush_during_stream(struct kunit *test)
 				&st, "iopf-test-stream");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	deadline = jiffies + IOPF_TEST_TIMEOUT;
+	/* Acquire: pairs with the stream's release of st.done. */
 	while (READ_ONCE(st.sent) < 8 && !smp_load_acquire(&st.done) &&
 	       time_before(jiffies, deadline))
-		msleep(1);
+		usleep_range(1000, 2000);
 
 	KUNIT_EXPECT_EQ(test, iopf_queue_flush_dev(t->mock->dev), 0);
+	/* Acquire: pairs with the stream's release of st.done. */
 	running = !smp_load_acquire(&st.done);
 	WRITE_ONCE(st.stop, true);
 	kthread_stop(task);
