@@ -140,11 +140,20 @@
  * work item watches once every IOPF_POLL_PROBE batches, to notice when
  * groups come back to back again: a device that faults now and then costs
  * one watch every IOPF_POLL_PROBE groups.  Groups are still handled and
- * answered by the work item, in order.  No watch starts, and a watch ends,
+ * answered by the work item.  No watch starts, and a watch ends,
  * while a flush waits for the work item (iopf_device_param::flushers), so
  * a flush waits for one more batch at most; a removal (no report reaches
  * the device any more) for one more watch at most.  Lowering poll_us ends
  * the watches in progress.
+ *
+ * One PASID's mmap_lock does not hold up the device's other PASIDs: a run
+ * of groups whose mm's mmap_lock is taken (mmap_read_trylock() fails: a
+ * writer holds it or waits for it) is set aside while other runs of the
+ * batch follow, and handled after them, waiting for the lock; the later
+ * groups of its PASID are set aside with it (up to IOPF_ASIDE_PASIDS
+ * PASIDs per batch; beyond, the work item waits in place).  So a device's
+ * groups of one PASID are answered in order, those of different PASIDs
+ * not always.
  *
  * mmap_lock is not held for long: the work item handles at most
  * IOPF_FAULTS_PER_LOCK faults per hold, and drops and takes it again
@@ -302,6 +311,8 @@ MODULE_PARM_DESC(poll_us,
 
 /* Faults handled per hold of mmap_lock at most (see the top comment). */
 #define IOPF_FAULTS_PER_LOCK	64
+/* PASIDs of a batch whose groups may wait for their mmap_lock at the end. */
+#define IOPF_ASIDE_PASIDS	4
 
 /**
  * struct iopf_queue - a workqueue shared by the devices of one IOMMU
@@ -645,46 +656,62 @@ static unsigned int iopf_group_faults(struct iopf_group *group)
 	return group->nr_partial + 1;
 }
 
-/*
- * Handle a run of @batch: the groups from its first one on that have the
- * same PASID, up to IOPF_FAULTS_PER_LOCK requests in all (at least one
- * group), under one mm reference and one mmap_read_lock.  Return the
- * first group after the run.
- */
-static struct llist_node *iopf_handle_run(struct iopf_device_param *param,
-					  struct llist_node *batch)
+/* The first group after the run of groups that starts @batch (see below). */
+static struct llist_node *iopf_run_end(struct llist_node *batch)
 {
 	struct iopf_group *first = llist_entry(batch, struct iopf_group, ready);
-	struct iommu_fault_page_request *last = &first->last;
-	struct llist_node *node, *end;
-	unsigned int n = 0, held = 0;
+	struct llist_node *node;
 	struct iopf_group *group;
-	struct mm_struct *mm;
+	unsigned int n = 0;
 
-	if (!(last->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID)) {
-		iopf_fail_first(first, IOPF_REASON_PASID, -EINVAL);
+	if (!(first->last.flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
 		return batch->next;
-	}
-	/* The run: the groups of this PASID that come next. */
 	for (node = batch; node; node = node->next) {
 		group = llist_entry(node, struct iopf_group, ready);
 		if (node != batch && (n >= IOPF_FAULTS_PER_LOCK ||
-				      !iopf_pasid_ok(&group->last, last)))
+				      !iopf_pasid_ok(&group->last, &first->last)))
 			break;
 		n += iopf_group_faults(group);
 	}
-	end = node;
+	return node;
+}
 
-	mm = iommu_sva_find(last->pasid);
+/*
+ * Handle a run of groups, [@batch, @end): a group without PASID alone, or
+ * the groups from @batch on that have its PASID, up to
+ * IOPF_FAULTS_PER_LOCK requests in all (at least one group), under one mm
+ * reference and one mmap_read_lock.  Without @wait, handle nothing and
+ * return false when the mm's mmap_lock is taken.
+ */
+static bool iopf_handle_run(struct iopf_device_param *param,
+			    struct llist_node *batch, struct llist_node *end,
+			    bool wait)
+{
+	struct iopf_group *first = llist_entry(batch, struct iopf_group, ready);
+	struct llist_node *node;
+	struct iopf_group *group;
+	unsigned int held = 0;
+	struct mm_struct *mm;
+
+	if (!(first->last.flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID)) {
+		iopf_fail_first(first, IOPF_REASON_PASID, -EINVAL);
+		return true;
+	}
+	mm = iommu_sva_find(first->last.pasid);
 	if (IS_ERR_OR_NULL(mm)) {
 		for (node = batch; node != end; node = node->next) {
 			group = llist_entry(node, struct iopf_group, ready);
 			iopf_fail_first(group, IOPF_REASON_NO_MM, -ESRCH);
 		}
-		return end;
+		return true;
 	}
 
-	mmap_read_lock(mm);
+	if (wait) {
+		mmap_read_lock(mm);
+	} else if (!mmap_read_trylock(mm)) {
+		mmput_async(mm);
+		return false;
+	}
 	for (node = batch; node != end; node = node->next) {
 		group = llist_entry(node, struct iopf_group, ready);
 		iopf_handle_faults(param, group, mm, &held);
@@ -697,7 +724,7 @@ static struct llist_node *iopf_handle_run(struct iopf_device_param *param,
 	 * iopf_queue_remove_device(), while remove waits for this work.
 	 */
 	mmput_async(mm);
-	return end;
+	return true;
 }
 
 /*
@@ -797,23 +824,100 @@ static void iopf_finish(struct iopf_device_param *param,
 	iopf_group_free(param->queue, group);
 }
 
+/* Answer the handled groups [@run, @end) and free them. */
+static void iopf_finish_run(struct iopf_device_param *param,
+			    struct llist_node *run, struct llist_node *end)
+{
+	struct llist_node *next;
+
+	for (; run != end; run = next) {
+		next = run->next;
+		iopf_finish(param, llist_entry(run, struct iopf_group, ready));
+	}
+}
+
+/*
+ * The runs of a batch set aside because their mm's mmap_lock was taken,
+ * in order, and their PASIDs (IOPF_ASIDE_PASIDS of them at most).
+ */
+struct iopf_aside {
+	struct llist_node *head;
+	struct llist_node **tail;
+	u32 pasid[IOPF_ASIDE_PASIDS];
+	unsigned int nr;
+};
+
+static bool iopf_aside_has(const struct iopf_aside *aside, u32 pasid)
+{
+	unsigned int i;
+
+	for (i = 0; i < aside->nr; i++) {
+		if (aside->pasid[i] == pasid)
+			return true;
+	}
+	return false;
+}
+
+/* Move the run [@run, @end) of @pasid to the end of @aside. */
+static void iopf_aside_add(struct iopf_aside *aside, struct llist_node *run,
+			   struct llist_node *end, u32 pasid)
+{
+	struct llist_node *last = run;
+
+	while (last->next != end)
+		last = last->next;
+	last->next = NULL;
+	*aside->tail = run;
+	aside->tail = &last->next;
+	if (!iopf_aside_has(aside, pasid))
+		aside->pasid[aside->nr++] = pasid;
+}
+
+/*
+ * Handle the run [@run, @end) now, or set it aside (true): when earlier
+ * groups of its PASID were set aside (a PASID's groups keep their order),
+ * or when its mm's mmap_lock is taken (a writer holds it or waits for it)
+ * and other runs follow, which need not wait for that writer.
+ */
+static bool iopf_run_or_set_aside(struct iopf_device_param *param,
+				  struct iopf_aside *aside,
+				  struct llist_node *run, struct llist_node *end)
+{
+	struct iopf_group *first = llist_entry(run, struct iopf_group, ready);
+	u32 pasid = first->last.pasid;
+
+	if (!(first->last.flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
+		return !iopf_handle_run(param, run, end, true);
+	if (!iopf_aside_has(aside, pasid)) {
+		if (!end || aside->nr == IOPF_ASIDE_PASIDS)
+			return !iopf_handle_run(param, run, end, true);
+		if (iopf_handle_run(param, run, end, false))
+			return false;
+	}
+	iopf_aside_add(aside, run, end, pasid);
+	return true;
+}
+
 /*
  * Handle every group of @batch (oldest first) run by run, and answer each
- * run's groups once its mmap_lock is dropped.
+ * run's groups once its mmap_lock is dropped; then the runs set aside, in
+ * order, waiting for their mmap_lock.
  */
 static void iopf_handle_batch(struct iopf_device_param *param,
 			      struct llist_node *batch)
 {
-	struct llist_node *end, *next;
-	struct iopf_group *group;
+	struct iopf_aside aside = { .tail = &aside.head };
+	struct llist_node *end;
 
-	while (batch) {
-		end = iopf_handle_run(param, batch);
-		for (; batch != end; batch = next) {
-			next = batch->next;
-			group = llist_entry(batch, struct iopf_group, ready);
-			iopf_finish(param, group);
-		}
+	for (; batch; batch = end) {
+		end = iopf_run_end(batch);
+		if (!iopf_run_or_set_aside(param, &aside, batch, end))
+			iopf_finish_run(param, batch, end);
+	}
+	for (batch = aside.head; batch; batch = end) {
+		end = iopf_run_end(batch);
+		iopf_handle_run(param, batch, end, true);
+		iopf_finish_run(param, batch, end);
 	}
 }
 

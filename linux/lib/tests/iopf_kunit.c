@@ -1717,6 +1717,65 @@ static void iopf_test_poll_flush_during_stream(struct kunit *test)
 	flush_expect(test, t->mock, st.sent);
 }
 
+/* Report a single-request group @grpid of @pasid, on an address of ours. */
+static int report_pasid(struct iopf_test *t, u32 pasid, u32 grpid)
+{
+	return iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
+				IOPF_FLAGS_PASID | IOPF_LAST, pasid, grpid,
+				IOPF_R, page_addr(t, 0));
+}
+
+/* The other process @mm of a case exits and lets its PASID go. */
+static void iopf_test_process_end(struct mm_struct *mm)
+{
+	if (mm) {
+		mmput(mm);
+		mmdrop(mm);
+	}
+}
+
+/*
+ * One PASID's mmap_lock does not hold up the device's other PASIDs.  The
+ * work item waits for process 3's mmap_lock (group 110) while a group of
+ * process 2, whose mmap_lock is taken too (111), and one of ours (112)
+ * queue up.  Once process 3 lets go, the work item sets 111 aside and
+ * answers 112 while process 2 still holds its lock; 111 is answered once
+ * it lets go.  The other processes have no VMA at the address: INVALID,
+ * after their lock.
+ */
+static void iopf_test_pasid_aside(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct mm_struct *mm2 = iopf_test_process(test, false);
+	struct mm_struct *mm3 = mm2 ? iopf_test_process(test, false) : NULL;
+	unsigned long deadline;
+	unsigned int answered;
+
+	if (!mm3)
+		goto out;
+	mmap_write_lock(mm2);
+	mmap_write_lock(mm3);
+	KUNIT_EXPECT_EQ(test, report_pasid(t, mm3->pasid, 110), 0);
+	deadline = jiffies + IOPF_TEST_TIMEOUT;
+	while (!mmap_lock_is_contended(mm3) && time_before(jiffies, deadline))
+		usleep_range(1000, 2000);
+	KUNIT_EXPECT_EQ(test, report_pasid(t, mm2->pasid, 111), 0);
+	KUNIT_EXPECT_EQ(test, report_page(t, t->mock, 112, IOPF_W,
+					  page_addr(t, 0), true), 0);
+	mmap_write_unlock(mm3);
+	answered = iopf_mock_wait(t->mock, 2, IOPF_TEST_TIMEOUT);
+	mmap_write_unlock(mm2);
+
+	KUNIT_EXPECT_EQ(test, answered, 2U);
+	flush_expect(test, t->mock, 3);
+	expect_resp(test, t->mock, 0, 110, mm3->pasid, IOMMU_PAGE_RESP_INVALID);
+	expect_resp(test, t->mock, 1, 112, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	expect_resp(test, t->mock, 2, 111, mm2->pasid, IOMMU_PAGE_RESP_INVALID);
+out:
+	iopf_test_process_end(mm3);
+	iopf_test_process_end(mm2);
+}
+
 /* Removing one device leaves the others on the queue working. */
 static void iopf_test_remove_one_of_many(struct kunit *test)
 {
@@ -1869,6 +1928,7 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_poll_off),
 	KUNIT_CASE_PARAM(iopf_test_poll_stream, iopf_poll_window_gen_params),
 	KUNIT_CASE(iopf_test_poll_flush_during_stream),
+	KUNIT_CASE(iopf_test_pasid_aside),
 	KUNIT_CASE(iopf_test_response_matching),
 	KUNIT_CASE(iopf_test_null_arguments),
 	{}
