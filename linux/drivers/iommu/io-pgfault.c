@@ -146,12 +146,14 @@
  * the device any more) for one more watch at most.  Lowering poll_us ends
  * the watches in progress.
  *
- * One PASID's mmap_lock does not hold up the device's other PASIDs: a run
- * of groups whose mm's mmap_lock is taken (mmap_read_trylock() fails: a
- * writer holds it or waits for it) is set aside while other runs of the
- * batch follow, and handled after them, waiting for the lock; the later
- * groups of its PASID are set aside with it (up to IOPF_ASIDE_PASIDS
- * PASIDs per batch; beyond, the work item waits in place).  So a device's
+ * Within a batch, a PASID whose mmap_lock is taken when its turn comes
+ * does not hold up the runs of other PASIDs that follow it: such a run
+ * (mmap_read_trylock() fails: a writer holds the lock or waits for it) is
+ * set aside, with the later groups of its PASID, and handled after the
+ * others, waiting for the lock.  The work item still waits in place for
+ * the last run of a batch, once IOPF_ASIDE_PASIDS PASIDs are set aside,
+ * and when a writer comes in the middle of a run; and groups reported
+ * after the batch was taken wait for the runs set aside.  A device's
  * groups of one PASID are answered in order, those of different PASIDs
  * not always.
  *
@@ -876,8 +878,9 @@ static void iopf_aside_add(struct iopf_aside *aside, struct llist_node *run,
 /*
  * Handle the run [@run, @end) now, or set it aside (true): when earlier
  * groups of its PASID were set aside (a PASID's groups keep their order),
- * or when its mm's mmap_lock is taken (a writer holds it or waits for it)
- * and other runs follow, which need not wait for that writer.
+ * or when its mm's mmap_lock is taken (a writer holds it or waits for it),
+ * other runs follow, which need not wait for that writer, and fewer than
+ * IOPF_ASIDE_PASIDS PASIDs are set aside.
  */
 static bool iopf_run_or_set_aside(struct iopf_device_param *param,
 				  struct iopf_aside *aside,
@@ -886,14 +889,19 @@ static bool iopf_run_or_set_aside(struct iopf_device_param *param,
 	struct iopf_group *first = llist_entry(run, struct iopf_group, ready);
 	u32 pasid = first->last.pasid;
 
-	if (!(first->last.flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
-		return !iopf_handle_run(param, run, end, true);
-	if (!iopf_aside_has(aside, pasid)) {
-		if (!end || aside->nr == IOPF_ASIDE_PASIDS)
-			return !iopf_handle_run(param, run, end, true);
-		if (iopf_handle_run(param, run, end, false))
-			return false;
+	if (first->last.flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) {
+		if (iopf_aside_has(aside, pasid))
+			goto set_aside;
+		if (end && aside->nr < IOPF_ASIDE_PASIDS) {
+			if (iopf_handle_run(param, run, end, false))
+				return false;
+			goto set_aside;
+		}
 	}
+	iopf_handle_run(param, run, end, true);
+	return false;
+
+set_aside:
 	iopf_aside_add(aside, run, end, pasid);
 	return true;
 }
@@ -1815,8 +1823,8 @@ static mempool_t *iopf_pool_create(int min, struct kmem_cache *cache)
  * @name: a name for the queue's workqueue, "iopf_queue/<name>"
  *
  * Each device's groups are handled by a work item of the device on the
- * queue's workqueue (unbound, high priority), in arrival order; the
- * devices' work items run in parallel.  The queue's counters are in
+ * queue's workqueue (unbound, high priority), in arrival order for each
+ * PASID; the devices' work items run in parallel.  The queue's counters are in
  * debugfs, in iommu/iopf/<name>/ (when no other queue has that name).
  *
  * Context: Process context, may sleep.

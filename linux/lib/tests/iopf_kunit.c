@@ -1735,13 +1735,14 @@ static void iopf_test_process_end(struct mm_struct *mm)
 }
 
 /*
- * One PASID's mmap_lock does not hold up the device's other PASIDs.  The
- * work item waits for process 3's mmap_lock (group 110) while a group of
- * process 2, whose mmap_lock is taken too (111), and one of ours (112)
- * queue up.  Once process 3 lets go, the work item sets 111 aside and
- * answers 112 while process 2 still holds its lock; 111 is answered once
- * it lets go.  The other processes have no VMA at the address: INVALID,
- * after their lock.
+ * A PASID whose mmap_lock is taken does not hold up the device's other
+ * PASIDs.  The work item waits for process 3's mmap_lock (group 110)
+ * while groups of process 2, whose mmap_lock is taken too, and of ours
+ * queue up, alternately (111 to 114).  Once process 3 lets go, the work
+ * item sets process 2's groups aside and answers ours while process 2
+ * still holds its lock; process 2's are answered, in order, once it lets
+ * go.  The other processes have no VMA at the address: INVALID, after
+ * their lock.
  */
 static void iopf_test_pasid_aside(struct kunit *test)
 {
@@ -1749,28 +1750,32 @@ static void iopf_test_pasid_aside(struct kunit *test)
 	struct mm_struct *mm2 = iopf_test_process(test, false);
 	struct mm_struct *mm3 = mm2 ? iopf_test_process(test, false) : NULL;
 	unsigned long deadline;
-	unsigned int answered;
+	unsigned int answered, i;
 
 	if (!mm3)
 		goto out;
 	mmap_write_lock(mm2);
-	mmap_write_lock(mm3);
+	/* Two processes' locks: a lockdep class of its own for the second. */
+	mmap_write_lock_nested(mm3, SINGLE_DEPTH_NESTING);
 	KUNIT_EXPECT_EQ(test, report_pasid(t, mm3->pasid, 110), 0);
 	deadline = jiffies + IOPF_TEST_TIMEOUT;
 	while (!mmap_lock_is_contended(mm3) && time_before(jiffies, deadline))
 		usleep_range(1000, 2000);
-	KUNIT_EXPECT_EQ(test, report_pasid(t, mm2->pasid, 111), 0);
-	KUNIT_EXPECT_EQ(test, report_page(t, t->mock, 112, IOPF_W,
-					  page_addr(t, 0), true), 0);
+	for (i = 111; i <= 114; i++)
+		KUNIT_EXPECT_EQ(test, i % 2 ? report_pasid(t, mm2->pasid, i) :
+				report_page(t, t->mock, i, IOPF_W,
+					    page_addr(t, i - 110), true), 0);
 	mmap_write_unlock(mm3);
-	answered = iopf_mock_wait(t->mock, 2, IOPF_TEST_TIMEOUT);
+	answered = iopf_mock_wait(t->mock, 3, IOPF_TEST_TIMEOUT);
 	mmap_write_unlock(mm2);
 
-	KUNIT_EXPECT_EQ(test, answered, 2U);
-	flush_expect(test, t->mock, 3);
+	KUNIT_EXPECT_EQ(test, answered, 3U);
+	flush_expect(test, t->mock, 5);
 	expect_resp(test, t->mock, 0, 110, mm3->pasid, IOMMU_PAGE_RESP_INVALID);
 	expect_resp(test, t->mock, 1, 112, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
-	expect_resp(test, t->mock, 2, 111, mm2->pasid, IOMMU_PAGE_RESP_INVALID);
+	expect_resp(test, t->mock, 2, 114, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	expect_resp(test, t->mock, 3, 111, mm2->pasid, IOMMU_PAGE_RESP_INVALID);
+	expect_resp(test, t->mock, 4, 113, mm2->pasid, IOMMU_PAGE_RESP_INVALID);
 out:
 	iopf_test_process_end(mm3);
 	iopf_test_process_end(mm2);
