@@ -13,11 +13,10 @@ mkdir -p "$OUT"
 
 # A filter glob that matches no suite: only the benchmark runs.
 # tsc=reliable: under TCG the guest finds its two vCPUs' TSCs out of sync
-# and marks the TSC unstable; local_clock() is then the per-CPU clock
-# filtered against the HPET, which stalls (whole boots gave median
-# reports of 0 ns) and makes one boot's figures up to 2x another's.
-# Both kernels boot with it; the benchmark only compares times taken on
-# one CPU.
+# and marks the TSC unstable; local_clock() is then kept within the
+# HPET-based time and can stop advancing (a boot gave median reports of
+# 0 ns).  Both kernels boot with it; the benchmark compares times taken
+# on one CPU (wake's run_ns excepted).
 boot() {	# boot TREE BUILD_DIR LOG
 	kunit_run "$1" "$2" --kernel_args=iopf_bench.run=1 \
 		--kernel_args=tsc=reliable 'iopf_bench_no_suite' > "$3" 2>&1
