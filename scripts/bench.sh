@@ -3,12 +3,20 @@
 # the iopf kernel (our series + benchmark), one after the other, with
 # iopf_bench.run=1, BENCH_RUNS times (5); merge their figures (the median
 # of the runs), check the targets and plot.
+# BENCH_VS="param=value ...": instead, the iopf kernel booted with these
+# kernel parameters in place of the baseline kernel (an A/B of one of the
+# handler's parameters, e.g. io_pgfault.poll_us=0), into build/bench-vs/.
 # Both kernels are the KUnit kernels of make test / make test-baseline
 # (the benchmark is built into both); no KUnit suite runs here.
 set -uo pipefail
 
 . "$(dirname "$0")/lib.sh"
 OUT=$B/bench
+VS=()
+if [ -n "${BENCH_VS:-}" ]; then
+	OUT=$B/bench-vs
+	for a in $BENCH_VS; do VS+=("--kernel_args=$a"); done
+fi
 mkdir -p "$OUT"
 
 # A filter glob that matches no suite: only the benchmark runs.
@@ -17,12 +25,15 @@ mkdir -p "$OUT"
 # HPET-based time and can stop advancing (a boot gave median reports of
 # 0 ns).  Both kernels boot with it; the benchmark compares times taken
 # on one CPU (wake's run_ns excepted).
-boot() {	# boot TREE BUILD_DIR LOG
-	kunit_run "$1" "$2" --kernel_args=iopf_bench.run=1 \
-		--kernel_args=tsc=reliable 'iopf_bench_no_suite' > "$3" 2>&1
-	if ! grep -q "iopf_bench: done (0)" "$3"; then
-		echo "bench: $1 did not complete; last lines of $3:"
-		tail -30 "$3"
+boot() {	# boot TREE BUILD_DIR LOG [KERNEL_ARGS...]
+	local tree=$1 build=$2 log=$3
+
+	shift 3
+	kunit_run "$tree" "$build" --kernel_args=iopf_bench.run=1 \
+		--kernel_args=tsc=reliable "$@" 'iopf_bench_no_suite' > "$log" 2>&1
+	if ! grep -q "iopf_bench: done (0)" "$log"; then
+		echo "bench: $tree did not complete; last lines of $log:"
+		tail -30 "$log"
 		return 1
 	fi
 }
@@ -34,8 +45,13 @@ boot() {	# boot TREE BUILD_DIR LOG
 RUNS=${BENCH_RUNS:-5}
 rm -f "$OUT"/baseline.*.log "$OUT"/iopf.*.log
 for r in $(seq "$RUNS"); do
-	echo "bench: run $r of $RUNS: baseline kernel (upstream handler), building if needed and booting..."
-	boot "$B/linux-baseline" "$B/kunit-x86-baseline" "$OUT/baseline.$r.log" || exit 1
+	if [ ${#VS[@]} -gt 0 ]; then
+		echo "bench: run $r of $RUNS: iopf kernel with $BENCH_VS, building if needed and booting..."
+		boot "$B/linux" "$B/kunit-x86" "$OUT/baseline.$r.log" "${VS[@]}" || exit 1
+	else
+		echo "bench: run $r of $RUNS: baseline kernel (upstream handler), building if needed and booting..."
+		boot "$B/linux-baseline" "$B/kunit-x86-baseline" "$OUT/baseline.$r.log" || exit 1
+	fi
 	echo "bench: run $r of $RUNS: iopf kernel (this series), building if needed and booting..."
 	boot "$B/linux" "$B/kunit-x86" "$OUT/iopf.$r.log" || exit 1
 done
