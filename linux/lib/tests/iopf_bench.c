@@ -103,21 +103,10 @@ static u64 median(u64 *s, unsigned int n)
 	return s[n / 2];
 }
 
-/*
- * Wait until @mock has @n answers, polling: no wake-up latency in the
- * figures.  cond_resched() lets the worker run on a single CPU.
- */
+/* Wait for @mock's @n-th answer without sleeping: see iopf_mock_poll(). */
 static int bench_poll(struct iopf_mock *mock, unsigned int n)
 {
-	unsigned long deadline = jiffies + BENCH_TIMEOUT;
-
-	while (iopf_mock_count(mock) < n) {
-		if (time_after(jiffies, deadline))
-			return -ETIMEDOUT;
-		cond_resched();
-		cpu_relax();
-	}
-	return 0;
+	return iopf_mock_poll(mock, n, BENCH_TIMEOUT);
 }
 
 static struct iopf_mock *bench_device(struct bench *b)

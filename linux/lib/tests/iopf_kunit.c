@@ -1550,7 +1550,6 @@ static int iopf_test_stream_fn(void *data)
 {
 	struct iopf_test_stream *st = data;
 	struct iopf_test *t = st->t;
-	unsigned long deadline;
 	unsigned int i;
 	int ret = 0;
 
@@ -1558,14 +1557,8 @@ static int iopf_test_stream_fn(void *data)
 	     time_before(jiffies, st->until); i++) {
 		ret = report_page(t, t->mock, (st->grpid + i) % IOPF_GRPIDS,
 				  IOPF_W, page_addr(t, i % IOPF_TEST_PAGES),
-				  true);
-		deadline = jiffies + IOPF_TEST_TIMEOUT;
-		while (!ret && iopf_mock_count(t->mock) < i + 1) {
-			if (time_after(jiffies, deadline))
-				ret = -ETIMEDOUT;
-			cond_resched();
-			cpu_relax();
-		}
+				  true) ?:
+		      iopf_mock_poll(t->mock, i + 1, IOPF_TEST_TIMEOUT);
 		if (i < ARRAY_SIZE(st->polled))
 			st->polled[i] = handler_counter(t->queue,
 							IOPF_STAT_POLLED);

@@ -252,6 +252,26 @@ unsigned int iopf_mock_wait(struct iopf_mock *mock, unsigned int n,
 	return iopf_mock_count(mock);
 }
 
+/*
+ * Wait until @mock has @n answers without sleeping (so no wake-up latency
+ * is measured, and the next report follows the answer at once, as from a
+ * thread spinning on its hardware queue), for @timeout jiffies at most;
+ * cond_resched() lets a worker on this CPU run.  Return 0, or -ETIMEDOUT.
+ */
+int iopf_mock_poll(struct iopf_mock *mock, unsigned int n,
+		   unsigned long timeout)
+{
+	unsigned long deadline = jiffies + timeout;
+
+	while (iopf_mock_count(mock) < n) {
+		if (time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+		cond_resched();
+		cpu_relax();
+	}
+	return 0;
+}
+
 /* Report one fault as an IOMMU driver's IRQ thread does. */
 int iopf_mock_report(struct iopf_mock *mock, u32 type, u32 flags, u32 pasid,
 		     u32 grpid, u32 perm, u64 addr)

@@ -127,6 +127,8 @@ void iopf_mock_destroy(struct iopf_mock *mock);
 unsigned int iopf_mock_count(struct iopf_mock *mock);
 unsigned int iopf_mock_wait(struct iopf_mock *mock, unsigned int n,
 			    unsigned long timeout);
+int iopf_mock_poll(struct iopf_mock *mock, unsigned int n,
+		   unsigned long timeout);
 int iopf_mock_report(struct iopf_mock *mock, u32 type, u32 flags, u32 pasid,
 		     u32 grpid, u32 perm, u64 addr);
 int iopf_mock_keep(struct iommu_fault *fault, void *cookie);
