@@ -6,6 +6,8 @@
 # BENCH_VS="param=value ...": instead, the iopf kernel booted with these
 # kernel parameters in place of the baseline kernel (an A/B of one of the
 # handler's parameters, e.g. io_pgfault.poll_us=0), into build/bench-vs/.
+# BENCH_ONLY="report,latency": only these scenarios (iopf_bench.only=; the
+# targets of the others are not checked): for a quick look at one figure.
 # Both kernels are the KUnit kernels of make test / make test-baseline
 # (the benchmark is built into both); no KUnit suite runs here.
 set -uo pipefail
@@ -16,6 +18,11 @@ VS=()
 if [ -n "${BENCH_VS:-}" ]; then
 	OUT=$B/bench-vs
 	for a in $BENCH_VS; do VS+=("--kernel_args=$a"); done
+fi
+if [ -n "${BENCH_ONLY:-}" ]; then
+	VS_ONLY=("--kernel_args=iopf_bench.only=$BENCH_ONLY")
+else
+	VS_ONLY=()
 fi
 mkdir -p "$OUT"
 
@@ -30,7 +37,8 @@ boot() {	# boot TREE BUILD_DIR LOG [KERNEL_ARGS...]
 
 	shift 3
 	kunit_run "$tree" "$build" --kernel_args=iopf_bench.run=1 \
-		--kernel_args=tsc=reliable "$@" 'iopf_bench_no_suite' > "$log" 2>&1
+		--kernel_args=tsc=reliable "${VS_ONLY[@]}" "$@" \
+		'iopf_bench_no_suite' > "$log" 2>&1
 	if ! grep -q "iopf_bench: done (0)" "$log"; then
 		echo "bench: $tree did not complete; last lines of $log:"
 		tail -30 "$log"

@@ -61,16 +61,17 @@
  *                      once by the device's work item, the only consumer
  *                      (a work item never runs twice at once).  The report
  *                      that finds the list empty queues the work item,
- *                      unless the work item is polling it (below).
- * iopf_device_param::polling is written by the work item and read by the
+ *                      unless the work item is running (below).
+ * iopf_device_param::running is written by the work item and read by the
  *                      report path, no lock: a barrier on each side (see
- *                      iopf_poll()) makes sure a group added as a watch
- *                      ends is either seen by the watch or queues the work
- *                      item.  iopf_device_param::poll_credit and
+ *                      iopf_stop_running()) makes sure a group added as
+ *                      the work item stops is either taken by it or
+ *                      queues it.  iopf_device_param::poll_credit and
  *                      ::poll_skipped are the work item's alone.
  * iopf_device_param::flushers is atomic: flushers take it under
  *                      dev_iommu::lock, removal waits for it to drop to 0;
- *                      the work item reads it to stop polling.
+ *                      the work item reads it to stop watching and to take
+ *                      one last batch.
  * iopf_device_param::nr_queued is atomic: raised by the report path under
  *                      dev_iommu::lock (so one reporter at a time checks it
  *                      against the bound), dropped by the work item (or
@@ -129,22 +130,26 @@
  * iommu_fault_param::lock inside dev_iommu::lock, as the report path
  * does.  Anything else, a failure included, goes to the work item.
  *
- * Polling (io_pgfault.poll_us, IOPF_POLL_US by default; 0 turns it off):
- * on SMP, waking a sleeping worker on another CPU costs the reporting
- * thread more than the rest of a report, and the group then waits for the
- * worker to be scheduled.  So after a batch the work item may watch the
- * device's list for poll_us, without a lock and giving the CPU to any task
- * that needs it, and take a group reported meanwhile with no wake-up.  A
- * watch that finds a group gives the device IOPF_POLL_CREDIT watches that
- * may find nothing (a new device starts with them); with none left, the
- * work item watches once every IOPF_POLL_PROBE batches, to notice when
- * groups come back to back again: a device that faults now and then costs
- * one watch every IOPF_POLL_PROBE groups.  Groups are still handled and
- * answered by the work item.  No watch starts, and a watch ends,
- * while a flush waits for the work item (iopf_device_param::flushers), so
- * a flush waits for one more batch at most; a removal (no report reaches
- * the device any more) for one more watch at most.  Lowering poll_us ends
- * the watches in progress.
+ * Running and polling: on SMP, waking a sleeping worker on another CPU
+ * costs the reporting thread more than the rest of a report, and the group
+ * then waits for the worker to be scheduled.  So a report does not queue
+ * the device's work item while it runs: the work item takes the groups
+ * reported meanwhile before it returns.  And (io_pgfault.poll_us,
+ * IOPF_POLL_US by default; 0 turns it off) after a batch the work item may
+ * watch the device's list for poll_us, without a lock and giving the CPU
+ * to any task that needs it, and take a group reported meanwhile with no
+ * wake-up.  A watch that finds a group gives the device IOPF_POLL_CREDIT
+ * watches that may find nothing (a new device starts with them); with none
+ * left, the work item watches once every IOPF_POLL_PROBE batches, to
+ * notice when groups come back to back again: a device that faults now and
+ * then costs one watch every IOPF_POLL_PROBE groups.  Groups are still
+ * handled and answered by the work item.  No watch starts, and a watch
+ * ends, while a flush waits for the work item
+ * (iopf_device_param::flushers): the work item stops running, takes one
+ * last batch and returns (a group reported later queues it again), so a
+ * flush waits for one more batch at most; a removal (no report reaches the
+ * device any more) for one more watch at most.  Lowering poll_us ends the
+ * watches in progress.
  *
  * Within a batch, a PASID whose mmap_lock is taken when its turn comes
  * does not hold up the runs of other PASIDs that follow it: such a run
@@ -363,8 +368,9 @@ struct iopf_queue {
  * @unhandled: the device driver's notifier of groups answered INVALID, or
  *             NULL; set under dev->iommu->lock, read by @work without a
  *             lock
- * @polling: @work is watching @ready: a report need not queue it; written
- *           by @work, read by the report path
+ * @running: @work is running and looks at @ready again before it
+ *           returns: a report need not queue it; written by @work, read
+ *           by the report path
  * @poll_credit: watches that may still find nothing before the device is
  *               watched only once every IOPF_POLL_PROBE batches; @work
  *               only
@@ -382,7 +388,7 @@ struct iopf_device_param {
 	atomic_t nr_queued;
 	wait_queue_head_t queued_wq;
 	struct iopf_unhandled_notifier *unhandled;
-	bool polling;
+	bool running;
 	unsigned int poll_credit;
 	unsigned int poll_skipped;
 };
@@ -984,17 +990,7 @@ static bool iopf_poll(struct iopf_device_param *param)
 	if (!iopf_poll_due(param))
 		return false;
 
-	WRITE_ONCE(param->polling, true);
 	iopf_poll_watch(param);
-	WRITE_ONCE(param->polling, false);
-	/*
-	 * Order the end of the watch before the last look at the list; pairs
-	 * with the report's llist_add() (a full barrier: a successful
-	 * try_cmpxchg()) before its look at param->polling: either the report
-	 * sees the watch over and queues the work item, or this look finds
-	 * its group.
-	 */
-	smp_mb();
 	found = !llist_empty(&param->ready);
 	if (found) {
 		param->poll_credit = IOPF_POLL_CREDIT;
@@ -1006,21 +1002,63 @@ static bool iopf_poll(struct iopf_device_param *param)
 }
 
 /*
+ * The work item stops taking groups: from now on a report queues it.
+ * Order the end before the next look at the list; pairs with the report's
+ * llist_add() (a full barrier: a successful try_cmpxchg()) before its
+ * look at param->running: either the report sees the work item stopped
+ * and queues it, or that look finds its group.
+ */
+static void iopf_stop_running(struct iopf_device_param *param)
+{
+	WRITE_ONCE(param->running, false);
+	smp_mb();
+}
+
+/*
  * The device's work item: take every complete group at once and handle
- * them; then, while groups keep coming back to back, watch for the next
- * ones a little before going to sleep.  Groups that arrive otherwise
- * queue the work item again (which may then find them taken already, and
- * returns at once).
+ * them, as long as groups come; while groups keep coming back to back,
+ * watch for the next ones a little before going to sleep.  A report made
+ * while the work item runs does not queue it (param->running): the work
+ * item looks at the list once more after it stops running.  While a flush
+ * waits, it takes one last batch instead, after it stops running (the
+ * groups reported later queue it again), so that the flush waits for one
+ * more batch at most.
  */
 static void iopf_handle_ready(struct work_struct *work)
 {
 	struct iopf_device_param *param =
 		container_of(work, struct iopf_device_param, work);
-	struct llist_node *batch = llist_del_all(&param->ready);
+	struct llist_node *batch;
+	bool handled = false;
 
-	while (batch) {
-		iopf_handle_batch(param, llist_reverse_order(batch));
-		batch = iopf_poll(param) ? llist_del_all(&param->ready) : NULL;
+	WRITE_ONCE(param->running, true);
+	for (;;) {
+		/*
+		 * Read flushers before the list (llist_del_all() is a full
+		 * barrier): a group reported before the flush started is in
+		 * the last batch.
+		 */
+		if (atomic_read(&param->flushers)) {
+			iopf_stop_running(param);
+			batch = llist_del_all(&param->ready);
+			if (batch)
+				iopf_handle_batch(param,
+						  llist_reverse_order(batch));
+			return;
+		}
+		batch = llist_del_all(&param->ready);
+		if (batch) {
+			iopf_handle_batch(param, llist_reverse_order(batch));
+			handled = true;
+			continue;
+		}
+		/* An empty run (the list was taken already) does not watch. */
+		if (handled && iopf_poll(param))
+			continue;
+		iopf_stop_running(param);
+		if (llist_empty(&param->ready))
+			return;
+		WRITE_ONCE(param->running, true);
 	}
 }
 
@@ -1292,13 +1330,16 @@ static int iopf_queue_group(struct iopf_device_param *param,
 		return 0;
 	/*
 	 * The first group on the list queues the work item, unless the work
-	 * item is watching the list.  llist_add() is a full barrier (a
-	 * cmpxchg): it orders the add before the look at param->polling,
-	 * and pairs with the smp_mb() of iopf_poll().
+	 * item is running (it looks at the list again before it returns).
+	 * llist_add() is a full barrier (a cmpxchg): it orders the add
+	 * before the look at param->running, and pairs with the smp_mb() of
+	 * iopf_stop_running().
 	 */
 	if (llist_add(&group->ready, &param->ready) &&
-	    !READ_ONCE(param->polling))
+	    !READ_ONCE(param->running)) {
+		iopf_stat_inc(queue, wakeups);
 		queue_work(queue->wq, &param->work);
+	}
 	return 0;
 }
 
@@ -1719,6 +1760,7 @@ static int iopf_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "throttled %llu\n", st.throttled);
 	seq_printf(m, "inlined %llu\n", st.inlined);
 	seq_printf(m, "polled %llu\n", st.polled);
+	seq_printf(m, "wakeups %llu\n", st.wakeups);
 	seq_printf(m, "in_flight %lld\n",
 		   (s64)(st.groups - st.success - st.invalid));
 	seq_printf(m, "objects %lld\n", (s64)(st.allocs - st.frees));

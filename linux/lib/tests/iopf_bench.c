@@ -72,6 +72,11 @@ static bool iopf_bench_run;
 module_param_named(run, iopf_bench_run, bool, 0444);
 MODULE_PARM_DESC(run, "Run the I/O page fault benchmark at boot");
 
+static char *iopf_bench_only;
+module_param_named(only, iopf_bench_only, charp, 0444);
+MODULE_PARM_DESC(only,
+		 "Run only these scenarios (comma-separated names, e.g. report,wake; default: all)");
+
 #define BENCH_REPS		63	/* samples per point: odd, for a median */
 #define BENCH_TIMEOUT		(10 * HZ)
 #define BENCH_FLAGS		(IOMMU_FAULT_PAGE_REQUEST_PASID_VALID | \
@@ -776,6 +781,24 @@ static int bench_memory(struct bench *b)
 	return ret;
 }
 
+/* Whether scenario @name runs: every one, unless iopf_bench.only names others. */
+static bool bench_on(const char *name)
+{
+	const char *s = iopf_bench_only;
+	size_t len = strlen(name);
+
+	if (!s || !*s)
+		return true;
+	while (s) {
+		if (!strncmp(s, name, len) && (s[len] == ',' || !s[len]))
+			return true;
+		s = strchr(s, ',');
+		if (s)
+			s++;
+	}
+	return false;
+}
+
 static int bench_all(struct bench *b)
 {
 	unsigned int i;
@@ -785,29 +808,31 @@ static int bench_all(struct bench *b)
 	/* Warm up (slab caches, workqueue workers); P=0 prints nothing. */
 	if (!ret)
 		ret = bench_report(b, 0);
-	if (!ret)
+	if (!ret && bench_on("wake"))
 		ret = bench_wake(b);
-	for (i = 0; i < ARRAY_SIZE(bench_p) && !ret; i++)
+	for (i = 0; i < ARRAY_SIZE(bench_p) && !ret && bench_on("report"); i++)
 		ret = bench_report(b, bench_p[i]);
-	if (!ret)
+	if (!ret && bench_on("report_busy"))
 		ret = bench_report_busy(b);
-	for (i = 0; i < ARRAY_SIZE(bench_p) && !ret; i++)
+	for (i = 0; i < ARRAY_SIZE(bench_p) && !ret && bench_on("respond"); i++)
 		ret = bench_respond(b, bench_p[i]);
-	for (i = 0; i < ARRAY_SIZE(bench_f) && !ret; i++)
+	for (i = 0; i < ARRAY_SIZE(bench_f) && !ret && bench_on("group"); i++)
 		ret = bench_group(b, bench_f[i]);
-	if (!ret)
+	if (!ret && bench_on("contended"))
 		ret = bench_contended(b);
-	if (!ret)
+	if (!ret && bench_on("latency"))
 		ret = bench_latency(b, "latency");
-	for (i = 0; i < ARRAY_SIZE(bench_d) && !ret; i++)
+	for (i = 0; i < ARRAY_SIZE(bench_d) && !ret && bench_on("throughput");
+	     i++)
 		ret = bench_throughput(b, "throughput", bench_d[i]);
-	if (!ret)
+	if (!ret && bench_on("memory"))
 		ret = bench_memory(b);
 	/*
 	 * Ours only: single-fault groups handled in the reporting thread
 	 * (io_pgfault.inline_faults=1), where the handler has that option.
 	 */
-	if (!ret && !iopf_mock_set_param(BENCH_INLINE, "1")) {
+	if (!ret && bench_on("inline") &&
+	    !iopf_mock_set_param(BENCH_INLINE, "1")) {
 		ret = bench_latency(b, "latency_inline");
 		for (i = 0; i < ARRAY_SIZE(bench_d) && !ret; i++)
 			ret = bench_throughput(b, "throughput_inline",

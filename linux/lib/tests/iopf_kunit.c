@@ -838,13 +838,15 @@ enum iopf_test_stat {
 	IOPF_STAT_OBJECTS,
 	IOPF_STAT_THROTTLED,
 	IOPF_STAT_POLLED,
+	IOPF_STAT_WAKEUPS,
 };
 
 /*
  * A counter of the handler on @queue: its own objects still allocated
  * (groups and partial requests: allocs - frees), the reports that waited
- * at the bound of queued groups, or the groups that watching work items
- * found.  -1 for upstream's handler, which has no counters.
+ * at the bound of queued groups, the groups that watching work items
+ * found, or the reports that queued a work item.  -1 for upstream's
+ * handler, which has no counters.
  */
 static long long handler_counter(struct iopf_queue *queue,
 				 enum iopf_test_stat which)
@@ -861,6 +863,8 @@ static long long handler_counter(struct iopf_queue *queue,
 		return st.throttled;
 	case IOPF_STAT_POLLED:
 		return st.polled;
+	case IOPF_STAT_WAKEUPS:
+		return st.wakeups;
 	}
 	return -1;
 #else
@@ -1710,6 +1714,43 @@ static void iopf_test_poll_flush_during_stream(struct kunit *test)
 	flush_expect(test, t->mock, st.sent);
 }
 
+/*
+ * A report does not queue the device's work item while it runs: the work
+ * item takes the groups reported meanwhile before it returns.  It waits
+ * for mmap_lock (held for writing here) with group 120; groups 121 to 123
+ * come meanwhile.  One wake-up for the four groups, each answered once,
+ * in order.
+ */
+static void iopf_test_no_wakeup_while_running(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	long long before = handler_counter(t->queue, IOPF_STAT_WAKEUPS);
+	unsigned long deadline;
+	unsigned int i;
+
+	if (before < 0)
+		kunit_skip(test, "the handler has no wakeups counter");
+	mmap_write_lock(t->mm);
+	KUNIT_EXPECT_EQ(test, report_page(t, t->mock, 120, IOPF_W,
+					  page_addr(t, 0), true), 0);
+	deadline = jiffies + IOPF_TEST_TIMEOUT;
+	while (!mmap_lock_is_contended(t->mm) && time_before(jiffies, deadline))
+		usleep_range(1000, 2000);
+	for (i = 121; i <= 123; i++)
+		KUNIT_EXPECT_EQ(test, report_page(t, t->mock, i, IOPF_W,
+						  page_addr(t, i - 120), true),
+				0);
+	mmap_write_unlock(t->mm);
+
+	flush_expect(test, t->mock, 4);
+	for (i = 0; i < 4; i++)
+		expect_resp(test, t->mock, i, 120 + i, t->pasid,
+			    IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_EQ(test,
+			handler_counter(t->queue, IOPF_STAT_WAKEUPS) - before,
+			1LL);
+}
+
 /* Report a single-request group @grpid of @pasid, on an address of ours. */
 static int report_pasid(struct iopf_test *t, u32 pasid, u32 grpid)
 {
@@ -1927,6 +1968,7 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE_PARAM(iopf_test_poll_stream, iopf_poll_window_gen_params),
 	KUNIT_CASE(iopf_test_poll_flush_during_stream),
 	KUNIT_CASE(iopf_test_pasid_aside),
+	KUNIT_CASE(iopf_test_no_wakeup_while_running),
 	KUNIT_CASE(iopf_test_response_matching),
 	KUNIT_CASE(iopf_test_null_arguments),
 	{}
