@@ -1001,16 +1001,16 @@ static bool iopf_poll(struct iopf_device_param *param)
 	return found;
 }
 
-/*
- * The work item stops taking groups: from now on a report queues it.
- * Order the end before the next look at the list; pairs with the report's
- * llist_add() (a full barrier: a successful try_cmpxchg()) before its
- * look at param->running: either the report sees the work item stopped
- * and queues it, or that look finds its group.
- */
+/* The work item stops taking groups: from now on a report queues it. */
 static void iopf_stop_running(struct iopf_device_param *param)
 {
 	WRITE_ONCE(param->running, false);
+	/*
+	 * Order the end before the next look at the list; pairs with the
+	 * report's llist_add() (a full barrier: a successful try_cmpxchg())
+	 * before its look at param->running: either the report sees the
+	 * work item stopped and queues it, or that look finds its group.
+	 */
 	smp_mb();
 }
 
