@@ -135,21 +135,22 @@
  * then waits for the worker to be scheduled.  So a report does not queue
  * the device's work item while it runs: the work item takes the groups
  * reported meanwhile before it returns.  And (io_pgfault.poll_us,
- * IOPF_POLL_US by default; 0 turns it off) after a batch the work item may
- * watch the device's list for poll_us, without a lock and giving the CPU
- * to any task that needs it, and take a group reported meanwhile with no
- * wake-up.  A watch that finds a group gives the device IOPF_POLL_CREDIT
- * watches that may find nothing (a new device starts with them); with none
- * left, the work item watches once every IOPF_POLL_PROBE batches, to
- * notice when groups come back to back again: a device that faults now and
- * then costs one watch every IOPF_POLL_PROBE groups.  Groups are still
- * handled and answered by the work item.  No watch starts, and a watch
- * ends, while a flush waits for the work item
- * (iopf_device_param::flushers): the work item stops running, takes one
- * last batch and returns (a group reported later queues it again), so a
- * flush waits for one more batch at most; a removal (no report reaches the
- * device any more) for one more watch at most.  Lowering poll_us ends the
- * watches in progress.
+ * IOPF_POLL_US by default; 0 turns it off) after a batch that leaves the
+ * list empty, the work item may watch the device's list for poll_us,
+ * without a lock and giving the CPU to any task that needs it, and take a
+ * group reported meanwhile with no wake-up.  A watch that finds a group
+ * gives the device IOPF_POLL_CREDIT watches that may find nothing (a new
+ * device starts with them); with none left, the work item watches after
+ * one such batch in IOPF_POLL_PROBE, to notice when groups come back to
+ * back again: a device that faults now and then costs one watch every
+ * IOPF_POLL_PROBE groups.  Groups are still handled and answered by the
+ * work item.  No watch starts, and a watch ends, while a flush waits for
+ * the work item (iopf_device_param::flushers): the work item stops
+ * running, takes one last batch and returns (a group reported later queues
+ * it again), so a flush waits for the batch in progress and two more at
+ * most (the last one, and that of an execution a report queued as the work
+ * item stopped); a removal (no report reaches the device any more) for one
+ * more watch at most.  Lowering poll_us ends the watches in progress.
  *
  * Within a batch, a PASID whose mmap_lock is taken when its turn comes
  * does not hold up the runs of other PASIDs that follow it: such a run
@@ -293,9 +294,9 @@ MODULE_PARM_DESC(inline_faults,
 
 /*
  * How long a device's work item watches its list of complete groups after
- * a batch, while its watches find groups (see "Polling" at the top): about
- * what it takes the device to send its next page request once answered
- * and the IOMMU driver's IRQ thread to report it.
+ * a batch, while its watches find groups (see "Running and polling" at
+ * the top): about what it takes the device to send its next page request
+ * once answered and the IOMMU driver's IRQ thread to report it.
  */
 #define IOPF_POLL_US		20
 /* With no credit left, watch once every this many batches. */
@@ -374,7 +375,8 @@ struct iopf_queue {
  * @poll_credit: watches that may still find nothing before the device is
  *               watched only once every IOPF_POLL_PROBE batches; @work
  *               only
- * @poll_skipped: batches since the last watch; @work only
+ * @poll_skipped: batches that left @ready empty since the last watch;
+ *                @work only
  */
 struct iopf_device_param {
 	struct device *dev;
@@ -942,9 +944,9 @@ static u64 iopf_poll_ns(void)
 }
 
 /*
- * Whether to watch @param->ready after this batch (see "Polling"): not
- * while a flush waits for the work item (it would wait for as long as the
- * device goes on faulting).
+ * Whether to watch @param->ready after this batch (see "Running and
+ * polling"): not while a flush waits for the work item (it would wait for
+ * as long as the device goes on faulting).
  */
 static bool iopf_poll_due(struct iopf_device_param *param)
 {
@@ -979,18 +981,19 @@ static void iopf_poll_watch(struct iopf_device_param *param)
 }
 
 /*
- * Watch @param->ready after a batch, when due, so that a group reported
- * meanwhile is taken without waking a worker.  Return true when the list
- * has a group to take.
+ * After a batch: when @param->ready is empty, watch it, when due, so that
+ * a group reported meanwhile is taken without waking a worker.  Return
+ * true when the list has a group to take (found at once or by watching).
  */
 static bool iopf_poll(struct iopf_device_param *param)
 {
 	bool found;
 
-	if (!iopf_poll_due(param))
-		return false;
-
-	iopf_poll_watch(param);
+	if (llist_empty(&param->ready)) {
+		if (!iopf_poll_due(param))
+			return false;
+		iopf_poll_watch(param);
+	}
 	found = !llist_empty(&param->ready);
 	if (found) {
 		param->poll_credit = IOPF_POLL_CREDIT;
@@ -1021,18 +1024,18 @@ static void iopf_stop_running(struct iopf_device_param *param)
  * while the work item runs does not queue it (param->running): the work
  * item looks at the list once more after it stops running.  While a flush
  * waits, it takes one last batch instead, after it stops running (the
- * groups reported later queue it again), so that the flush waits for one
- * more batch at most.
+ * groups reported later queue it again), so that the flush does not wait
+ * for as long as the device goes on faulting.
  */
 static void iopf_handle_ready(struct work_struct *work)
 {
 	struct iopf_device_param *param =
 		container_of(work, struct iopf_device_param, work);
 	struct llist_node *batch;
-	bool handled = false;
 
 	WRITE_ONCE(param->running, true);
 	for (;;) {
+		cond_resched();
 		/*
 		 * Read flushers before the list (llist_del_all() is a full
 		 * barrier): a group reported before the flush started is in
@@ -1046,15 +1049,13 @@ static void iopf_handle_ready(struct work_struct *work)
 						  llist_reverse_order(batch));
 			return;
 		}
+		/* An empty run (the list was taken already) does not watch. */
 		batch = llist_del_all(&param->ready);
 		if (batch) {
 			iopf_handle_batch(param, llist_reverse_order(batch));
-			handled = true;
-			continue;
+			if (iopf_poll(param))
+				continue;
 		}
-		/* An empty run (the list was taken already) does not watch. */
-		if (handled && iopf_poll(param))
-			continue;
 		iopf_stop_running(param);
 		if (llist_empty(&param->ready))
 			return;
@@ -1336,10 +1337,8 @@ static int iopf_queue_group(struct iopf_device_param *param,
 	 * iopf_stop_running().
 	 */
 	if (llist_add(&group->ready, &param->ready) &&
-	    !READ_ONCE(param->running)) {
+	    !READ_ONCE(param->running) && queue_work(queue->wq, &param->work))
 		iopf_stat_inc(queue, wakeups);
-		queue_work(queue->wq, &param->work);
-	}
 	return 0;
 }
 
