@@ -983,7 +983,8 @@ static void iopf_poll_watch(struct iopf_device_param *param)
 /*
  * After a batch: when @param->ready is empty, watch it, when due, so that
  * a group reported meanwhile is taken without waking a worker.  Return
- * true when the list has a group to take (found at once or by watching).
+ * true when the list has a group to take (found at once or by watching;
+ * counted as a watch that found one when a watch would have started).
  */
 static bool iopf_poll(struct iopf_device_param *param)
 {
@@ -993,6 +994,9 @@ static bool iopf_poll(struct iopf_device_param *param)
 		if (!iopf_poll_due(param))
 			return false;
 		iopf_poll_watch(param);
+	} else if (!iopf_poll_ns() || atomic_read(&param->flushers)) {
+		/* No watch would have started: not counted. */
+		return true;
 	}
 	found = !llist_empty(&param->ready);
 	if (found) {
