@@ -40,7 +40,11 @@
  *                            group pool by its last request, which it
  *                            embeds.  Owned by param->ready, then by the
  *                            device's work item, which answers it and
- *                            frees it with its requests.
+ *                            frees its requests, and frees it or keeps
+ *                            it on param->spare (at most
+ *                            IOPF_SPARE_GROUPS per device) for the
+ *                            device's next reports.  Removal frees the
+ *                            spare groups.
  *
  * Locks
  * -----
@@ -80,6 +84,15 @@
  *                      and read by the work item without a lock
  *                      (acquire); replacing it flushes the work item, so no
  *                      call to the old notifier is left after that.
+ * iopf_device_param::spare is a lock-less list: answered groups are added
+ *                      by whoever answered them (the work item or the
+ *                      inline path) and taken all at once by the report
+ *                      path into iopf_device_param::stash, which it pops
+ *                      under dev_iommu::lock; iopf_device_param::nr_spare
+ *                      (atomic) counts both, a bound checked without a
+ *                      lock (two answerers may each add one beyond it).
+ *                      Once the param is unpublished and its work item
+ *                      flushed, removal owns both and frees them.
  * A group taken off param->ready is touched by the work item only: no lock.
  * A group handled inline (below) never reaches param->ready: the reporting
  * thread owns it until it frees it.
@@ -193,6 +206,11 @@
  * holds dev_iommu::lock, which the work item never takes, so it goes on
  * answering; the driver's other devices wait behind its IRQ thread, as
  * they do while any fault of that thread is slow to handle.
+ *
+ * A device keeps at most IOPF_SPARE_GROUPS of its answered groups (a
+ * group is 104 bytes on 64-bit) for its next reports, which then take
+ * no object from the queue's pool; they go back to the pool when the
+ * device is removed.
  */
 
 #include <linux/debugfs.h>
@@ -317,6 +335,9 @@ MODULE_PARM_DESC(poll_us,
 #define IOPF_POOL_REQUESTS	64
 #define IOPF_POOL_GROUPS	32
 
+/* Answered groups a device keeps for its next reports, at most. */
+#define IOPF_SPARE_GROUPS	16
+
 /* Faults handled per hold of mmap_lock at most (see the top comment). */
 #define IOPF_FAULTS_PER_LOCK	64
 /* PASIDs of a batch whose groups may wait for their mmap_lock at the end. */
@@ -377,6 +398,10 @@ struct iopf_queue {
  *               only
  * @poll_skipped: batches that left @ready empty since the last watch;
  *                @work only
+ * @spare: answered groups kept for the next reports; lock-less
+ * @stash: groups the report path took from @spare, under
+ *         dev->iommu->lock
+ * @nr_spare: groups on @spare and @stash
  */
 struct iopf_device_param {
 	struct device *dev;
@@ -393,6 +418,9 @@ struct iopf_device_param {
 	bool running;
 	unsigned int poll_credit;
 	unsigned int poll_skipped;
+	struct llist_head spare;
+	struct llist_node *stash;
+	atomic_t nr_spare;
 };
 
 /**
@@ -432,9 +460,15 @@ static struct kmem_cache *iopf_group_cache;
 /* Handling the groups (work item, no lock held on entry)                 */
 /* ---------------------------------------------------------------------- */
 
-/* Give @group and its requests back to @queue (counted in the frees). */
-static void iopf_group_free(struct iopf_queue *queue, struct iopf_group *group)
+/*
+ * Give @group's requests back to @param's queue, and @group to @param's
+ * spare groups, or to the queue when the device has enough (all counted
+ * in the frees: a spare group is not in use).
+ */
+static void iopf_group_free(struct iopf_device_param *param,
+			    struct iopf_group *group)
 {
+	struct iopf_queue *queue = param->queue;
 	struct iopf_request *req;
 	struct hlist_node *next;
 	unsigned int n = 1;
@@ -443,8 +477,29 @@ static void iopf_group_free(struct iopf_queue *queue, struct iopf_group *group)
 		mempool_free(req, queue->requests);
 		n++;
 	}
-	mempool_free(group, queue->groups);
+	/* Racy bound: the work item and the inline path may both add one. */
+	if (atomic_read(&param->nr_spare) < IOPF_SPARE_GROUPS) {
+		atomic_inc(&param->nr_spare);
+		llist_add(&group->ready, &param->spare);
+	} else {
+		mempool_free(group, queue->groups);
+	}
 	iopf_stat_add(queue, frees, n);
+}
+
+/* Give @param's spare groups back to its queue (not counted: see above). */
+static void iopf_free_spare(struct iopf_device_param *param)
+{
+	struct llist_node *node, *next;
+
+	llist_for_each_safe(node, next, llist_del_all(&param->spare))
+		mempool_free(llist_entry(node, struct iopf_group, ready),
+			     param->queue->groups);
+	llist_for_each_safe(node, next, param->stash)
+		mempool_free(llist_entry(node, struct iopf_group, ready),
+			     param->queue->groups);
+	param->stash = NULL;
+	atomic_set(&param->nr_spare, 0);
 }
 
 /* The requests of @group in arrival order: its partial ones, then @last. */
@@ -831,7 +886,7 @@ static void iopf_finish(struct iopf_device_param *param,
 	 */
 	if (group->code == IOMMU_PAGE_RESP_INVALID)
 		iopf_notify_unhandled(param, &group->why);
-	iopf_group_free(param->queue, group);
+	iopf_group_free(param, group);
 }
 
 /* Answer the handled groups [@run, @end) and free them. */
@@ -1089,6 +1144,32 @@ static void *iopf_obj_get(struct iopf_device_param *param, mempool_t *pool,
 	return obj;
 }
 
+/*
+ * Take a group for @param's device: one of its spare groups (answered
+ * groups it kept), else one from the queue's pool (counted in the allocs
+ * either way).
+ */
+static struct iopf_group *iopf_group_get(struct iopf_device_param *param)
+{
+	struct llist_node *node;
+
+	lockdep_assert_held(&param->dev->iommu->lock);
+
+	if (!param->stash)
+		param->stash = llist_del_all(&param->spare);
+	node = param->stash;
+	if (!node)
+		return iopf_obj_get(param, param->queue->groups,
+				    sizeof(struct iopf_group));
+	if (iopf_should_fail(sizeof(struct iopf_group)))
+		return NULL;
+	param->stash = node->next;
+	atomic_dec(&param->nr_spare);
+	iopf_stat_inc(param->queue, allocs);
+	iopf_stat_inc(param->queue, reused);
+	return llist_entry(node, struct iopf_group, ready);
+}
+
 static struct hlist_head *iopf_bucket(struct iopf_device_param *param,
 				      u32 grpid)
 {
@@ -1318,7 +1399,7 @@ static int iopf_queue_group(struct iopf_device_param *param,
 
 	lockdep_assert_held(&param->dev->iommu->lock);
 
-	group = iopf_obj_get(param, queue->groups, sizeof(*group));
+	group = iopf_group_get(param);
 	if (!group)
 		return iopf_drop_group(param, fault->prm.grpid, -ENOMEM);
 
@@ -1605,6 +1686,7 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 	param->dev = dev;
 	param->queue = queue;
 	init_llist_head(&param->ready);
+	init_llist_head(&param->spare);
 	INIT_WORK(&param->work, iopf_handle_ready);
 	init_waitqueue_head(&param->queued_wq);
 	/* A device that starts faulting goes on: watch after its first batches. */
@@ -1651,6 +1733,7 @@ static void iopf_param_release(struct iopf_device_param *param)
 	/* No group is added any more: the last ones are answered after this. */
 	flush_work(&param->work);
 	wait_var_event(&param->flushers, !atomic_read(&param->flushers));
+	iopf_free_spare(param);
 	kfree(param);
 }
 
@@ -1764,6 +1847,7 @@ static int iopf_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "inlined %llu\n", st.inlined);
 	seq_printf(m, "polled %llu\n", st.polled);
 	seq_printf(m, "wakeups %llu\n", st.wakeups);
+	seq_printf(m, "reused %llu\n", st.reused);
 	seq_printf(m, "in_flight %lld\n",
 		   (s64)(st.groups - st.success - st.invalid));
 	seq_printf(m, "objects %lld\n", (s64)(st.allocs - st.frees));

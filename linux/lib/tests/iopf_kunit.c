@@ -839,14 +839,15 @@ enum iopf_test_stat {
 	IOPF_STAT_THROTTLED,
 	IOPF_STAT_POLLED,
 	IOPF_STAT_WAKEUPS,
+	IOPF_STAT_REUSED,
 };
 
 /*
  * A counter of the handler on @queue: its own objects still allocated
  * (groups and partial requests: allocs - frees), the reports that waited
  * at the bound of queued groups, the groups that watching work items
- * found, or the reports that queued a work item.  -1 for upstream's
- * handler, which has no counters.
+ * found, the reports that queued a work item, or the groups that were a
+ * device's spare ones.  -1 for upstream's handler, which has no counters.
  */
 static long long handler_counter(struct iopf_queue *queue,
 				 enum iopf_test_stat which)
@@ -865,6 +866,8 @@ static long long handler_counter(struct iopf_queue *queue,
 		return st.polled;
 	case IOPF_STAT_WAKEUPS:
 		return st.wakeups;
+	case IOPF_STAT_REUSED:
+		return st.reused;
 	}
 	return -1;
 #else
@@ -1751,6 +1754,64 @@ static void iopf_test_no_wakeup_while_running(struct kunit *test)
 			1LL);
 }
 
+#define IOPF_TEST_SPARE		16	/* IOPF_SPARE_GROUPS */
+#define IOPF_TEST_BURST		24
+
+/* Report IOPF_TEST_BURST groups from @grpid on while mmap_lock is held. */
+static void iopf_test_burst(struct kunit *test, u32 grpid)
+{
+	struct iopf_test *t = test->priv;
+	unsigned int i;
+
+	mmap_write_lock(t->mm);
+	for (i = 0; i < IOPF_TEST_BURST; i++)
+		KUNIT_EXPECT_EQ(test, report_page(t, t->mock, grpid + i, IOPF_W,
+						  page_addr(t, i), true), 0);
+	mmap_write_unlock(t->mm);
+}
+
+/*
+ * A device keeps up to IOPF_SPARE_GROUPS (16) of its answered groups for
+ * its next reports (the "reused" counter), never more.  Group 131 reuses
+ * 130; then a burst of 24 groups in flight at once (held back by
+ * mmap_lock) reuses the one spare group, and, once answered, leaves 16
+ * spare, which the next burst reuses.  Every group is answered, and none
+ * is counted in use at the end.
+ */
+static void iopf_test_spare_groups(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	long long before = handler_counter(t->queue, IOPF_STAT_REUSED);
+
+	if (before < 0)
+		kunit_skip(test, "the handler keeps no spare groups");
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 130, IOPF_W,
+					  page_addr(t, 0), true), 0);
+	flush_expect(test, t->mock, 1);
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 131, IOPF_W,
+					  page_addr(t, 1), true), 0);
+	flush_expect(test, t->mock, 2);
+	KUNIT_EXPECT_EQ(test,
+			handler_counter(t->queue, IOPF_STAT_REUSED) - before,
+			1LL);
+
+	iopf_test_burst(test, 140);
+	flush_expect(test, t->mock, 2 + IOPF_TEST_BURST);
+	KUNIT_EXPECT_EQ(test,
+			handler_counter(t->queue, IOPF_STAT_REUSED) - before,
+			2LL);
+	iopf_test_burst(test, 170);
+	flush_expect(test, t->mock, 2 + 2 * IOPF_TEST_BURST);
+	KUNIT_EXPECT_EQ(test,
+			handler_counter(t->queue, IOPF_STAT_REUSED) - before,
+			2LL + IOPF_TEST_SPARE);
+	expect_resp(test, t->mock, 1 + 2 * IOPF_TEST_BURST,
+		    170 + IOPF_TEST_BURST - 1, t->pasid,
+		    IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_EQ(test, handler_counter(t->queue, IOPF_STAT_OBJECTS),
+			0LL);
+}
+
 /* Report a single-request group @grpid of @pasid, on an address of ours. */
 static int report_pasid(struct iopf_test *t, u32 pasid, u32 grpid)
 {
@@ -1969,6 +2030,7 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_poll_flush_during_stream),
 	KUNIT_CASE(iopf_test_pasid_aside),
 	KUNIT_CASE(iopf_test_no_wakeup_while_running),
+	KUNIT_CASE(iopf_test_spare_groups),
 	KUNIT_CASE(iopf_test_response_matching),
 	KUNIT_CASE(iopf_test_null_arguments),
 	{}
