@@ -41,10 +41,11 @@
  *                            embeds.  Owned by param->ready, then by the
  *                            device's work item, which answers it and
  *                            frees its requests, and frees it or keeps
- *                            it on param->spare (at most
- *                            IOPF_SPARE_GROUPS per device) for the
- *                            device's next reports.  Removal frees the
- *                            spare groups.
+ *                            it on param->spare (about
+ *                            IOPF_SPARE_GROUPS per device, while the
+ *                            pool's reserve is full) for the device's
+ *                            next reports.  Removal frees the spare
+ *                            groups.
  *
  * Locks
  * -----
@@ -90,7 +91,8 @@
  *                      path into iopf_device_param::stash, which it pops
  *                      under dev_iommu::lock; iopf_device_param::nr_spare
  *                      (atomic) counts both, a bound checked without a
- *                      lock (two answerers may each add one beyond it).
+ *                      lock (two answerers together may add one beyond
+ *                      it).
  *                      Once the param is unpublished and its work item
  *                      flushed, removal owns both and frees them.
  * A group taken off param->ready is touched by the work item only: no lock.
@@ -207,10 +209,12 @@
  * answering; the driver's other devices wait behind its IRQ thread, as
  * they do while any fault of that thread is slow to handle.
  *
- * A device keeps at most IOPF_SPARE_GROUPS of its answered groups (a
- * group is 104 bytes on 64-bit) for its next reports, which then take
- * no object from the queue's pool; they go back to the pool when the
- * device is removed.
+ * A device keeps up to IOPF_SPARE_GROUPS of its answered groups (a
+ * group is 104 bytes on 64-bit; one more at most when the work item and
+ * the inline path answer at once) for its next reports, which then take
+ * no object from the queue's pool; not while the pool's reserve is
+ * short, which answered groups refill first.  They go back to the pool
+ * when the device is removed.
  */
 
 #include <linux/debugfs.h>
@@ -461,6 +465,21 @@ static struct kmem_cache *iopf_group_cache;
 /* ---------------------------------------------------------------------- */
 
 /*
+ * Whether @param may keep one more answered group: below the bound (read
+ * without a lock: the work item and the inline path together may go one
+ * beyond it), and not while the queue's pool is short of its reserve,
+ * which the group refills first (read without the pool's lock: at worst
+ * a group goes to the pool that could have been kept, or the other way).
+ */
+static bool iopf_keep_spare(struct iopf_device_param *param)
+{
+	mempool_t *pool = param->queue->groups;
+
+	return atomic_read(&param->nr_spare) < IOPF_SPARE_GROUPS &&
+	       data_race(pool->curr_nr) >= pool->min_nr;
+}
+
+/*
  * Give @group's requests back to @param's queue, and @group to @param's
  * spare groups, or to the queue when the device has enough (all counted
  * in the frees: a spare group is not in use).
@@ -477,8 +496,7 @@ static void iopf_group_free(struct iopf_device_param *param,
 		mempool_free(req, queue->requests);
 		n++;
 	}
-	/* Racy bound: the work item and the inline path may both add one. */
-	if (atomic_read(&param->nr_spare) < IOPF_SPARE_GROUPS) {
+	if (iopf_keep_spare(param)) {
 		atomic_inc(&param->nr_spare);
 		llist_add(&group->ready, &param->spare);
 	} else {
@@ -1794,7 +1812,8 @@ EXPORT_SYMBOL_GPL(iopf_queue_remove_device);
  * reported may be a few events behind.  Once the queue is idle (no report
  * in progress and every group answered), @stats->groups equals
  * @stats->success + @stats->invalid and @stats->allocs equals
- * @stats->frees plus the partial requests and groups still kept.
+ * @stats->frees plus the partial requests still kept (a device's spare
+ * groups count as freed).
  *
  * Context: Any context.
  * Return: 0, or -EINVAL when @queue or @stats is NULL.

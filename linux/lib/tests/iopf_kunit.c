@@ -1772,11 +1772,12 @@ static void iopf_test_burst(struct kunit *test, u32 grpid)
 
 /*
  * A device keeps up to IOPF_SPARE_GROUPS (16) of its answered groups for
- * its next reports (the "reused" counter), never more.  Group 131 reuses
- * 130; then a burst of 24 groups in flight at once (held back by
- * mmap_lock) reuses the one spare group, and, once answered, leaves 16
- * spare, which the next burst reuses.  Every group is answered, and none
- * is counted in use at the end.
+ * its next reports (the "reused" counter), never more.  Group 129 reuses
+ * group 128, which had a partial request and was answered INVALID (a page
+ * in no VMA): 129 is answered SUCCESS, for its own page.  Then a burst of
+ * 24 groups in flight at once (held back by mmap_lock) reuses the one
+ * spare group, and, once answered, leaves 16 spare, which the next burst
+ * reuses.  Every group is answered, and none is counted in use at the end.
  */
 static void iopf_test_spare_groups(struct kunit *test)
 {
@@ -1785,12 +1786,18 @@ static void iopf_test_spare_groups(struct kunit *test)
 
 	if (before < 0)
 		kunit_skip(test, "the handler keeps no spare groups");
-	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 130, IOPF_W,
-					  page_addr(t, 0), true), 0);
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 128, IOPF_W,
+					  page_addr(t, 0), false), 0);
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 128, IOPF_W,
+					  page_addr(t, IOPF_TEST_PAGES), true),
+			0);
 	flush_expect(test, t->mock, 1);
-	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 131, IOPF_W,
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 129, IOPF_W,
 					  page_addr(t, 1), true), 0);
 	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 0, 128, t->pasid, IOMMU_PAGE_RESP_INVALID);
+	expect_resp(test, t->mock, 1, 129, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, page_present(t->mm, page_addr(t, 1), true));
 	KUNIT_EXPECT_EQ(test,
 			handler_counter(t->queue, IOPF_STAT_REUSED) - before,
 			1LL);
