@@ -475,8 +475,10 @@ static bool iopf_keep_spare(struct iopf_device_param *param)
 {
 	mempool_t *pool = param->queue->groups;
 
-	return atomic_read(&param->nr_spare) < IOPF_SPARE_GROUPS &&
-	       data_race(pool->curr_nr) >= pool->min_nr;
+	if (atomic_read(&param->nr_spare) >= IOPF_SPARE_GROUPS)
+		return false;
+	/* Racy read of the reserve, written under the pool's lock: above. */
+	return data_race(pool->curr_nr) >= pool->min_nr;
 }
 
 /*
