@@ -20,7 +20,7 @@ import sys
 
 LINE = re.compile(r'iopf_bench: (\w+) (\w+)=(\d+) (.*)$')
 ORDER = ['calib', 'report', 'report_busy', 'wake', 'respond', 'group',
-         'contended', 'latency', 'latency_inline', 'throughput',
+         'group_inline', 'contended', 'latency', 'latency_inline', 'throughput',
          'throughput_inline', 'memory']
 INLINE = '_inline'
 
@@ -93,7 +93,7 @@ def line(k, b, o):
     if s in ('report', 'report_busy', 'contended'):
         extra = ' baseline_floor_ns=%d iopf_floor_ns=%d' % (b['floor_ns'],
                                                             o['floor_ns'])
-    if s == 'group':
+    if s.startswith('group'):
         extra = ' floor_ns=%d worker_floor_ns=%d' % (o['floor_ns'],
                                                      o['worker_floor_ns'])
     if s == 'contended':
@@ -149,6 +149,12 @@ def targets(base, ours):
     if None not in (o32, f32):
         check('group F=32 <= 1.2x the handle_mm_fault() floor',
               o32 <= 1.2 * f32, '%.2fx' % (o32 / f32))
+    o32, f32 = get(ours, 'group_inline', 32), \
+        get(ours, 'group_inline', 32, 'floor_ns')
+    if None not in (o32, f32):
+        check('group F=32 <= 1.2x the handle_mm_fault() floor '
+              '(io_pgfault.inline_faults=32)', o32 <= 1.2 * f32,
+              '%.2fx' % (o32 / f32))
     bc, oc = get(base, 'contended', 32), get(ours, 'contended', 32)
     if None not in (bc, oc):
         check('contended F=32 >= 2x cheaper than baseline', bc >= 2 * oc,

@@ -40,6 +40,9 @@
  *               the same with io_pgfault.inline_faults=1, where the handler
  *               has that parameter (ours): single-fault groups handled in
  *               the reporting thread
+ *   group_inline
+ *               group F=32 with io_pgfault.inline_faults=32 (ours): the
+ *               whole group handled in the reporting thread
  *   memory      slab bytes per outstanding partial request and per
  *               in-flight group (N of each); threads is how many kernel
  *               threads were started meanwhile (workqueue workers)
@@ -64,6 +67,7 @@
 #include <linux/workqueue.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/stringify.h>
 
 #include "../../drivers/iommu/iommu-sva-lib.h"
 #include "iopf_mock.h"
@@ -534,14 +538,14 @@ static int bench_groups(struct bench *b, unsigned int f, u64 *ns,
  * group: per-fault cost of a group of @f faults, and the floor, here and
  * on a workers' CPU (worker_floor_ns)
  */
-static int bench_group(struct bench *b, unsigned int f)
+static int bench_group(struct bench *b, const char *name, unsigned int f)
 {
 	u64 ns, floor, wfloor;
 	int ret = bench_groups(b, f, &ns, &floor, &wfloor);
 
 	if (!ret)
-		pr_info("iopf_bench: group F=%u ns=%llu floor_ns=%llu worker_floor_ns=%llu\n",
-			f, ns, floor, wfloor);
+		pr_info("iopf_bench: %s F=%u ns=%llu floor_ns=%llu worker_floor_ns=%llu\n",
+			name, f, ns, floor, wfloor);
 	return ret;
 }
 
@@ -817,7 +821,7 @@ static int bench_all(struct bench *b)
 	for (i = 0; i < ARRAY_SIZE(bench_p) && !ret && bench_on("respond"); i++)
 		ret = bench_respond(b, bench_p[i]);
 	for (i = 0; i < ARRAY_SIZE(bench_f) && !ret && bench_on("group"); i++)
-		ret = bench_group(b, bench_f[i]);
+		ret = bench_group(b, "group", bench_f[i]);
 	if (!ret && bench_on("contended"))
 		ret = bench_contended(b);
 	if (!ret && bench_on("latency"))
@@ -837,6 +841,12 @@ static int bench_all(struct bench *b)
 		for (i = 0; i < ARRAY_SIZE(bench_d) && !ret; i++)
 			ret = bench_throughput(b, "throughput_inline",
 					       bench_d[i]);
+		/* Groups of 32 faults in the reporting thread. */
+		if (!ret)
+			ret = iopf_mock_set_param(BENCH_INLINE,
+						  __stringify(CONTENDED_F));
+		if (!ret)
+			ret = bench_group(b, "group_inline", CONTENDED_F);
 		iopf_mock_set_param(BENCH_INLINE, "0");
 	}
 	return ret;
