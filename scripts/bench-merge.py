@@ -145,16 +145,12 @@ def targets(base, ours):
               '%.2fx' % (p2048 / p1))
         check('respond P=2048 >= 10x cheaper than baseline',
               b2048 >= 10 * p2048, '%.1fx' % (b2048 / p2048))
-    o32, f32 = get(ours, 'group', 32), get(ours, 'group', 32, 'floor_ns')
-    if None not in (o32, f32):
-        check('group F=32 <= 1.2x the handle_mm_fault() floor',
-              o32 <= 1.2 * f32, '%.2fx' % (o32 / f32))
-    o32, f32 = get(ours, 'group_inline', 32), \
-        get(ours, 'group_inline', 32, 'floor_ns')
-    if None not in (o32, f32):
-        check('group F=32 <= 1.2x the handle_mm_fault() floor '
-              '(io_pgfault.inline_faults=32)', o32 <= 1.2 * f32,
-              '%.2fx' % (o32 / f32))
+    for s, what in (('group', ''),
+                    ('group_inline', ' (io_pgfault.inline_faults=32)')):
+        o32, f32 = get(ours, s, 32), get(ours, s, 32, 'floor_ns')
+        if None not in (o32, f32):
+            check('group F=32 <= 1.2x the handle_mm_fault() floor' + what,
+                  o32 <= 1.2 * f32, '%.2fx' % (o32 / f32))
     bc, oc = get(base, 'contended', 32), get(ours, 'contended', 32)
     if None not in (bc, oc):
         check('contended F=32 >= 2x cheaper than baseline', bc >= 2 * oc,

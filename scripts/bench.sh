@@ -19,11 +19,7 @@ if [ -n "${BENCH_VS:-}" ]; then
 	OUT=$B/bench-vs
 	for a in $BENCH_VS; do VS+=("--kernel_args=$a"); done
 fi
-if [ -n "${BENCH_ONLY:-}" ]; then
-	VS_ONLY=("--kernel_args=iopf_bench.only=$BENCH_ONLY")
-else
-	VS_ONLY=()
-fi
+ONLY=(${BENCH_ONLY:+"--kernel_args=iopf_bench.only=$BENCH_ONLY"})
 mkdir -p "$OUT"
 
 # A filter glob that matches no suite: only the benchmark runs.
@@ -37,7 +33,7 @@ boot() {	# boot TREE BUILD_DIR LOG [KERNEL_ARGS...]
 
 	shift 3
 	kunit_run "$tree" "$build" --kernel_args=iopf_bench.run=1 \
-		--kernel_args=tsc=reliable "${VS_ONLY[@]}" "$@" \
+		--kernel_args=tsc=reliable "${ONLY[@]}" "$@" \
 		'iopf_bench_no_suite' > "$log" 2>&1
 	if ! grep -q "iopf_bench: done (0)" "$log"; then
 		echo "bench: $tree did not complete; last lines of $log:"

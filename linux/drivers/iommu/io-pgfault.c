@@ -1019,14 +1019,12 @@ static u64 iopf_poll_ns(void)
 }
 
 /*
- * Whether to watch @param->ready after this batch (see "Running and
- * polling"): not while a flush waits for the work item (it would wait for
- * as long as the device goes on faulting).
+ * Whether a batch that left @param->ready empty is followed by a watch
+ * (see "Running and polling"): while the device has credit, else once
+ * every IOPF_POLL_PROBE such batches.
  */
 static bool iopf_poll_due(struct iopf_device_param *param)
 {
-	if (!iopf_poll_ns() || atomic_read(&param->flushers))
-		return false;
 	if (!param->poll_credit && ++param->poll_skipped < IOPF_POLL_PROBE)
 		return false;
 	param->poll_skipped = 0;
@@ -1058,22 +1056,22 @@ static void iopf_poll_watch(struct iopf_device_param *param)
 /*
  * After a batch: when @param->ready is empty, watch it, when due, so that
  * a group reported meanwhile is taken without waking a worker.  Return
- * true when the list has a group to take (found at once or by watching;
- * counted as a watch that found one when a watch would have started).
+ * true when the list has a group to take.  With polling on and no flush
+ * waiting (a flush would wait for as long as the device goes on
+ * faulting), a group found at once counts as a watch that found one.
  */
 static bool iopf_poll(struct iopf_device_param *param)
 {
-	bool found;
+	bool found = !llist_empty(&param->ready);
 
-	if (llist_empty(&param->ready)) {
+	if (!iopf_poll_ns() || atomic_read(&param->flushers))
+		return found;
+	if (!found) {
 		if (!iopf_poll_due(param))
 			return false;
 		iopf_poll_watch(param);
-	} else if (!iopf_poll_ns() || atomic_read(&param->flushers)) {
-		/* No watch would have started: not counted. */
-		return true;
+		found = !llist_empty(&param->ready);
 	}
-	found = !llist_empty(&param->ready);
 	if (found) {
 		param->poll_credit = IOPF_POLL_CREDIT;
 		iopf_stat_inc(param->queue, polled);
@@ -1111,6 +1109,7 @@ static void iopf_handle_ready(struct work_struct *work)
 	struct iopf_device_param *param =
 		container_of(work, struct iopf_device_param, work);
 	struct llist_node *batch;
+	bool last;
 
 	WRITE_ONCE(param->running, true);
 	for (;;) {
@@ -1120,21 +1119,17 @@ static void iopf_handle_ready(struct work_struct *work)
 		 * barrier): a group reported before the flush started is in
 		 * the last batch.
 		 */
-		if (atomic_read(&param->flushers)) {
+		last = atomic_read(&param->flushers);
+		if (last)
 			iopf_stop_running(param);
-			batch = llist_del_all(&param->ready);
-			if (batch)
-				iopf_handle_batch(param,
-						  llist_reverse_order(batch));
-			return;
-		}
-		/* An empty run (the list was taken already) does not watch. */
 		batch = llist_del_all(&param->ready);
-		if (batch) {
+		if (batch)
 			iopf_handle_batch(param, llist_reverse_order(batch));
-			if (iopf_poll(param))
-				continue;
-		}
+		if (last)
+			return;
+		/* An empty run (the list was taken already) does not watch. */
+		if (batch && iopf_poll(param))
+			continue;
 		iopf_stop_running(param);
 		if (llist_empty(&param->ready))
 			return;
