@@ -1718,6 +1718,80 @@ static void iopf_test_poll_flush_during_stream(struct kunit *test)
 }
 
 /*
+ * Wait until a thread waits for @mm's mmap_lock, held for writing here
+ * (the work item, with a group of @mm taken), for IOPF_TEST_TIMEOUT at
+ * most.
+ */
+static void wait_lock_contended(struct mm_struct *mm)
+{
+	unsigned long deadline = jiffies + IOPF_TEST_TIMEOUT;
+
+	while (!mmap_lock_is_contended(mm) && time_before(jiffies, deadline))
+		usleep_range(1000, 2000);
+}
+
+/* Report a single-request group @grpid of @pasid, on an address of ours. */
+static int report_pasid(struct iopf_test *t, u32 pasid, u32 grpid)
+{
+	return iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
+				IOPF_FLAGS_PASID | IOPF_LAST, pasid, grpid,
+				IOPF_R, page_addr(t, 0));
+}
+
+/* The other process @mm of a case exits and lets its PASID go. */
+static void iopf_test_process_end(struct mm_struct *mm)
+{
+	if (mm) {
+		mmput(mm);
+		mmdrop(mm);
+	}
+}
+
+/*
+ * A PASID whose mmap_lock is taken does not hold up the device's other
+ * PASIDs.  The work item waits for process 3's mmap_lock (group 110)
+ * while groups of process 2, whose mmap_lock is taken too, and of ours
+ * queue up, alternately (111 to 114).  Once process 3 lets go, the work
+ * item sets process 2's groups aside and answers ours while process 2
+ * still holds its lock; process 2's are answered, in order, once it lets
+ * go.  The other processes have no VMA at the address: INVALID, after
+ * their lock.
+ */
+static void iopf_test_pasid_aside(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct mm_struct *mm2 = iopf_test_process(test, false);
+	struct mm_struct *mm3 = mm2 ? iopf_test_process(test, false) : NULL;
+	unsigned int answered, i;
+
+	if (!mm3)
+		goto out;
+	mmap_write_lock(mm2);
+	/* Two processes' locks: a lockdep class of its own for the second. */
+	mmap_write_lock_nested(mm3, SINGLE_DEPTH_NESTING);
+	KUNIT_EXPECT_EQ(test, report_pasid(t, mm3->pasid, 110), 0);
+	wait_lock_contended(mm3);
+	for (i = 111; i <= 114; i++)
+		KUNIT_EXPECT_EQ(test, i % 2 ? report_pasid(t, mm2->pasid, i) :
+				report_page(t, t->mock, i, IOPF_W,
+					    page_addr(t, i - 110), true), 0);
+	mmap_write_unlock(mm3);
+	answered = iopf_mock_wait(t->mock, 3, IOPF_TEST_TIMEOUT);
+	mmap_write_unlock(mm2);
+
+	KUNIT_EXPECT_EQ(test, answered, 3U);
+	flush_expect(test, t->mock, 5);
+	expect_resp(test, t->mock, 0, 110, mm3->pasid, IOMMU_PAGE_RESP_INVALID);
+	expect_resp(test, t->mock, 1, 112, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	expect_resp(test, t->mock, 2, 114, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	expect_resp(test, t->mock, 3, 111, mm2->pasid, IOMMU_PAGE_RESP_INVALID);
+	expect_resp(test, t->mock, 4, 113, mm2->pasid, IOMMU_PAGE_RESP_INVALID);
+out:
+	iopf_test_process_end(mm3);
+	iopf_test_process_end(mm2);
+}
+
+/*
  * A report does not queue the device's work item while it runs: the work
  * item takes the groups reported meanwhile before it returns.  It waits
  * for mmap_lock (held for writing here) with group 120; groups 121 to 123
@@ -1728,7 +1802,6 @@ static void iopf_test_no_wakeup_while_running(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 	long long before = handler_counter(t->queue, IOPF_STAT_WAKEUPS);
-	unsigned long deadline;
 	unsigned int i;
 
 	if (before < 0)
@@ -1736,9 +1809,7 @@ static void iopf_test_no_wakeup_while_running(struct kunit *test)
 	mmap_write_lock(t->mm);
 	KUNIT_EXPECT_EQ(test, report_page(t, t->mock, 120, IOPF_W,
 					  page_addr(t, 0), true), 0);
-	deadline = jiffies + IOPF_TEST_TIMEOUT;
-	while (!mmap_lock_is_contended(t->mm) && time_before(jiffies, deadline))
-		usleep_range(1000, 2000);
+	wait_lock_contended(t->mm);
 	for (i = 121; i <= 123; i++)
 		KUNIT_EXPECT_EQ(test, report_page(t, t->mock, i, IOPF_W,
 						  page_addr(t, i - 120), true),
@@ -1817,70 +1888,6 @@ static void iopf_test_spare_groups(struct kunit *test)
 		    IOMMU_PAGE_RESP_SUCCESS);
 	KUNIT_EXPECT_EQ(test, handler_counter(t->queue, IOPF_STAT_OBJECTS),
 			0LL);
-}
-
-/* Report a single-request group @grpid of @pasid, on an address of ours. */
-static int report_pasid(struct iopf_test *t, u32 pasid, u32 grpid)
-{
-	return iopf_mock_report(t->mock, IOMMU_FAULT_PAGE_REQ,
-				IOPF_FLAGS_PASID | IOPF_LAST, pasid, grpid,
-				IOPF_R, page_addr(t, 0));
-}
-
-/* The other process @mm of a case exits and lets its PASID go. */
-static void iopf_test_process_end(struct mm_struct *mm)
-{
-	if (mm) {
-		mmput(mm);
-		mmdrop(mm);
-	}
-}
-
-/*
- * A PASID whose mmap_lock is taken does not hold up the device's other
- * PASIDs.  The work item waits for process 3's mmap_lock (group 110)
- * while groups of process 2, whose mmap_lock is taken too, and of ours
- * queue up, alternately (111 to 114).  Once process 3 lets go, the work
- * item sets process 2's groups aside and answers ours while process 2
- * still holds its lock; process 2's are answered, in order, once it lets
- * go.  The other processes have no VMA at the address: INVALID, after
- * their lock.
- */
-static void iopf_test_pasid_aside(struct kunit *test)
-{
-	struct iopf_test *t = test->priv;
-	struct mm_struct *mm2 = iopf_test_process(test, false);
-	struct mm_struct *mm3 = mm2 ? iopf_test_process(test, false) : NULL;
-	unsigned long deadline;
-	unsigned int answered, i;
-
-	if (!mm3)
-		goto out;
-	mmap_write_lock(mm2);
-	/* Two processes' locks: a lockdep class of its own for the second. */
-	mmap_write_lock_nested(mm3, SINGLE_DEPTH_NESTING);
-	KUNIT_EXPECT_EQ(test, report_pasid(t, mm3->pasid, 110), 0);
-	deadline = jiffies + IOPF_TEST_TIMEOUT;
-	while (!mmap_lock_is_contended(mm3) && time_before(jiffies, deadline))
-		usleep_range(1000, 2000);
-	for (i = 111; i <= 114; i++)
-		KUNIT_EXPECT_EQ(test, i % 2 ? report_pasid(t, mm2->pasid, i) :
-				report_page(t, t->mock, i, IOPF_W,
-					    page_addr(t, i - 110), true), 0);
-	mmap_write_unlock(mm3);
-	answered = iopf_mock_wait(t->mock, 3, IOPF_TEST_TIMEOUT);
-	mmap_write_unlock(mm2);
-
-	KUNIT_EXPECT_EQ(test, answered, 3U);
-	flush_expect(test, t->mock, 5);
-	expect_resp(test, t->mock, 0, 110, mm3->pasid, IOMMU_PAGE_RESP_INVALID);
-	expect_resp(test, t->mock, 1, 112, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
-	expect_resp(test, t->mock, 2, 114, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
-	expect_resp(test, t->mock, 3, 111, mm2->pasid, IOMMU_PAGE_RESP_INVALID);
-	expect_resp(test, t->mock, 4, 113, mm2->pasid, IOMMU_PAGE_RESP_INVALID);
-out:
-	iopf_test_process_end(mm3);
-	iopf_test_process_end(mm2);
 }
 
 /* Removing one device leaves the others on the queue working. */
