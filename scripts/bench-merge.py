@@ -97,8 +97,12 @@ def line(k, b, o):
         extra = ' floor_ns=%d worker_floor_ns=%d' % (o['floor_ns'],
                                                      o['worker_floor_ns'])
     if s == 'contended':
-        extra += ' baseline_writer_per_s=%d iopf_writer_per_s=%d' % (
-            b['writer_per_s'], o['writer_per_s'])
+        extra += (' baseline_writer_per_s=%d iopf_writer_per_s=%d'
+                  ' baseline_writer_alone_per_s=%d'
+                  ' iopf_writer_alone_per_s=%d' % (
+                      b['writer_per_s'], o['writer_per_s'],
+                      b.get('writer_alone_per_s', 0),
+                      o.get('writer_alone_per_s', 0)))
     if s == 'wake':
         extra = ' baseline_run_ns=%d iopf_run_ns=%d' % (b['run_ns'],
                                                        o['run_ns'])
@@ -182,6 +186,8 @@ def plot(out, name, xlabel, ylabel, cols, labels=None):
     labels (the names of x = 1, 2, ...), bars side by side; else lines
     on a log2 x axis."""
     dat = os.path.join(out, name + '.dat')
+    if not os.path.getsize(dat):
+        return  # a scenario BENCH_ONLY left out: no plot
     if labels:
         w = 0.8 / len(cols)
         series = ', '.join(

@@ -179,9 +179,14 @@
  * not always.
  *
  * mmap_lock is not held for long: the work item handles at most
- * IOPF_FAULTS_PER_LOCK faults per hold, and drops and takes it again
- * sooner when a writer waits; a fault that has to wait for I/O drops it
- * meanwhile (FAULT_FLAG_ALLOW_RETRY) and is retried.
+ * IOPF_FAULTS_PER_LOCK faults per hold, then drops it and, when a writer
+ * waits for it, lets that writer take it before it takes it again (taking
+ * it at once would steal it back while the writer wakes up, and the
+ * writer would wait for rwsem's handoff, milliseconds later).  It does
+ * not drop it sooner when a writer waits: each hold costs the writer and
+ * the work item a wake-up, and dropping it after every fault made both
+ * slower.  A fault that has to wait for I/O drops it meanwhile
+ * (FAULT_FLAG_ALLOW_RETRY) and is retried.
  *
  * Statistics and tracing
  * ----------------------
@@ -344,6 +349,8 @@ MODULE_PARM_DESC(poll_us,
 
 /* Faults handled per hold of mmap_lock at most (see the top comment). */
 #define IOPF_FAULTS_PER_LOCK	64
+/* Jiffies to wait at most for a waiting writer to take mmap_lock. */
+#define IOPF_WRITER_WAIT	2
 /* PASIDs of a batch whose groups may wait for their mmap_lock at the end. */
 #define IOPF_ASIDE_PASIDS	4
 
@@ -690,17 +697,33 @@ iopf_merge_page(struct iopf_group *group, struct iommu_fault_page_request *prm,
 }
 
 /*
+ * With @mm's mmap_lock just dropped: while tasks wait for it (the writer
+ * our unlock woke is on its way), wait for them to take it, for
+ * IOPF_WRITER_WAIT jiffies at most.  mmap_read_lock() would take it back
+ * before the writer (rwsem's reader lock stealing).
+ */
+static void iopf_let_writer_in(struct mm_struct *mm)
+{
+	unsigned long deadline = jiffies + IOPF_WRITER_WAIT;
+
+	while (mmap_lock_is_contended(mm) && time_before(jiffies, deadline)) {
+		cond_resched();
+		cpu_relax();
+	}
+}
+
+/*
  * Before a fault: after IOPF_FAULTS_PER_LOCK faults under one hold of
- * mmap_lock, or sooner when a writer waits for it, let it go for a while.
- * @held counts the faults handled under the current hold.
+ * mmap_lock, let it go for a while, to a waiting writer first.  @held
+ * counts the faults handled under the current hold.
  */
 static void iopf_relax_lock(struct mm_struct *mm, unsigned int *held)
 {
 	mmap_assert_locked(mm);
 
-	if (*held >= IOPF_FAULTS_PER_LOCK ||
-	    (*held && mmap_lock_is_contended(mm))) {
+	if (*held >= IOPF_FAULTS_PER_LOCK) {
 		mmap_read_unlock(mm);
+		iopf_let_writer_in(mm);
 		cond_resched();
 		mmap_read_lock(mm);
 		*held = 0;

@@ -29,7 +29,11 @@
  *               worker_floor_ns the same on a workers' CPU
  *   contended   group F=32 while a thread of the same process loops on
  *               mmap()/munmap() of another range (mmap_lock taken for
- *               writing); writer_per_s is that thread's rate meanwhile
+ *               writing) on the reporting CPU; the reporting thread
+ *               sleeps until each answer (timed when the mock gets it),
+ *               so the writer has that CPU while the device faults;
+ *               writer_per_s is the writer's rate meanwhile,
+ *               writer_alone_per_s its rate before, with no fault to handle
  *   latency     report-to-answer time of one isolated fault (median, p99):
  *               each reported once the previous one is answered, on a
  *               queue with nothing else to do (a pause before each would
@@ -437,7 +441,17 @@ static int bench_floor(struct bench *b, unsigned int f, u64 *ns)
 	return vma ? ret : -EFAULT;
 }
 
-/* Report a group of @f write faults on fresh pages; wait for the answer. */
+/* The mock's hook: note when the device got its answer (in mock->priv). */
+static void bench_note_answer(struct iopf_mock *mock,
+			      const struct iommu_page_response *msg)
+{
+	WRITE_ONCE(*(u64 *)mock->priv, local_clock());
+}
+
+/*
+ * Report a group of @f write faults on fresh pages; wait for the answer,
+ * spinning, or sleeping when @mock notes its answers' time (contended).
+ */
 static int bench_group_once(struct bench *b, struct iopf_mock *mock,
 			    unsigned int f, u32 grpid, u64 *ns)
 {
@@ -458,9 +472,11 @@ static int bench_group_once(struct bench *b, struct iopf_mock *mock,
 				       IOMMU_FAULT_PERM_WRITE,
 				       addr + i * PAGE_SIZE);
 	}
-	if (!ret)
+	if (!ret && !mock->hook)
 		ret = bench_poll(mock, n + 1);
-	*ns = local_clock() - t0;
+	else if (!ret && iopf_mock_wait(mock, n + 1, BENCH_TIMEOUT) <= n)
+		ret = -ETIMEDOUT;
+	*ns = (mock->hook ? READ_ONCE(*(u64 *)mock->priv) : local_clock()) - t0;
 	if (!ret && mock->resp[n % IOPF_MOCK_MAX_RESP].code !=
 	    IOMMU_PAGE_RESP_SUCCESS && n < IOPF_MOCK_MAX_RESP)
 		ret = -EFAULT;
@@ -505,17 +521,23 @@ static int bench_floor_cpu(struct bench *b, unsigned int f, int cpu, u64 *ns)
 /*
  * Per-fault medians of GROUP_REPS groups of @f faults, and of the floor
  * on this CPU; with @wfloor_ns, also of the floor on a workers' CPU.
+ * With @sleep, the reporting thread sleeps until each answer, timed by
+ * the mock (bench_note_answer()).
  */
-static int bench_groups(struct bench *b, unsigned int f, u64 *ns,
+static int bench_groups(struct bench *b, unsigned int f, bool sleep, u64 *ns,
 			u64 *floor_ns, u64 *wfloor_ns)
 {
 	struct iopf_mock *mock = bench_device(b);
-	u64 floor[GROUP_REPS], wfloor[GROUP_REPS];
+	u64 floor[GROUP_REPS], wfloor[GROUP_REPS], answered_ns = 0;
 	unsigned int i;
 	int ret = 0;
 
 	if (!mock)
 		return -ENOMEM;
+	if (sleep) {
+		mock->priv = &answered_ns;
+		mock->hook = bench_note_answer;
+	}
 	for (i = 0; i < GROUP_REPS && !ret; i++) {
 		ret = bench_group_once(b, mock, f, i, &b->samples[i]);
 		if (!ret)
@@ -541,7 +563,7 @@ static int bench_groups(struct bench *b, unsigned int f, u64 *ns,
 static int bench_group(struct bench *b, const char *name, unsigned int f)
 {
 	u64 ns, floor, wfloor;
-	int ret = bench_groups(b, f, &ns, &floor, &wfloor);
+	int ret = bench_groups(b, f, false, &ns, &floor, &wfloor);
 
 	if (!ret)
 		pr_info("iopf_bench: %s F=%u ns=%llu floor_ns=%llu worker_floor_ns=%llu\n",
@@ -574,17 +596,21 @@ static int bench_writer_fn(void *data)
 }
 
 #define CONTENDED_F	32
+#define CONTENDED_ALONE_MS	100
 
 /*
  * contended: group F=32 while another thread of the process takes
  * mmap_lock for writing in a loop (on the reporting CPU: the workers have
- * the others); its rate meanwhile says whether the faults starve it.
+ * the others); its rate meanwhile says whether the faults starve it.  The
+ * reporting thread sleeps while each group is handled: spinning, it would
+ * share the CPU with the writer, which would then loop during some groups
+ * only (the median group would be an uncontended one).
  */
 static int bench_contended(struct bench *b)
 {
 	struct bench_writer w = { .mm = b->mm };
 	struct task_struct *task;
-	u64 ns = 0, floor = 0, t0, dt;
+	u64 ns = 0, floor = 0, t0, dt, alone;
 	unsigned long loops;
 	int ret;
 
@@ -592,15 +618,20 @@ static int bench_contended(struct bench *b)
 				"iopf-bench-writer");
 	if (IS_ERR(task))
 		return PTR_ERR(task);
+	/* The writer's rate with no fault to handle, this thread asleep. */
 	t0 = local_clock();
-	ret = bench_groups(b, CONTENDED_F, &ns, &floor, NULL);
-	dt = local_clock() - t0;
+	msleep(CONTENDED_ALONE_MS);
 	loops = READ_ONCE(w.loops);
+	alone = div64_u64((u64)loops * NSEC_PER_SEC, local_clock() - t0);
+	t0 = local_clock();
+	ret = bench_groups(b, CONTENDED_F, true, &ns, &floor, NULL);
+	dt = local_clock() - t0;
+	loops = READ_ONCE(w.loops) - loops;
 	kthread_stop(task);
 	if (!ret)
-		pr_info("iopf_bench: contended F=%u ns=%llu floor_ns=%llu writer_per_s=%llu\n",
+		pr_info("iopf_bench: contended F=%u ns=%llu floor_ns=%llu writer_per_s=%llu writer_alone_per_s=%llu\n",
 			CONTENDED_F, ns, floor,
-			div64_u64((u64)loops * NSEC_PER_SEC, dt ?: 1));
+			div64_u64((u64)loops * NSEC_PER_SEC, dt ?: 1), alone);
 	return ret;
 }
 

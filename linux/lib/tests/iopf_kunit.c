@@ -1890,6 +1890,52 @@ static void iopf_test_spare_groups(struct kunit *test)
 			0LL);
 }
 
+#define IOPF_TEST_HOLD		64	/* IOPF_FAULTS_PER_LOCK */
+#define IOPF_TEST_HOLDS		4
+
+/*
+ * A writer waiting for mmap_lock gets it at the end of the work item's
+ * hold (IOPF_FAULTS_PER_LOCK faults), not later: the work item lets go
+ * and does not take it back before the writer.  The work item waits for
+ * mmap_lock (held for writing here) with a group of 4 holds' faults; this
+ * thread lets it go and takes it again for writing, behind the work item,
+ * and finds a whole number of holds' pages faulted in, not all the group's.
+ */
+static void iopf_test_writer_after_hold(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	unsigned int n = IOPF_TEST_HOLD * IOPF_TEST_HOLDS, present = 0, i;
+	unsigned long addr;
+
+	addr = iopf_mock_mmap(n * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	mmap_write_lock(t->mm);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, report_page(t, t->mock, 190, IOPF_W,
+						  addr + i * PAGE_SIZE,
+						  i == n - 1), 0);
+	wait_lock_contended(t->mm);
+	/* The work item has the lock once we let go: we wait behind it. */
+	mmap_write_unlock(t->mm);
+	mmap_write_lock(t->mm);
+	for (i = 0; i < n; i++)
+		present += iopf_mock_page_present_locked(t->mm,
+							 addr + i * PAGE_SIZE,
+							 true);
+	mmap_write_unlock(t->mm);
+	kunit_info(test, "the writer found %u of %u pages faulted in\n",
+		   present, n);
+
+	KUNIT_EXPECT_GT(test, present, 0U);
+	KUNIT_EXPECT_LT(test, present, n);
+	KUNIT_EXPECT_EQ(test, present % IOPF_TEST_HOLD, 0U);
+	flush_expect(test, t->mock, 1);
+	expect_resp(test, t->mock, 0, 190, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	for (i = 0, present = 0; i < n; i++)
+		present += page_present(t->mm, addr + i * PAGE_SIZE, true);
+	KUNIT_EXPECT_EQ(test, present, n);
+}
+
 /* Removing one device leaves the others on the queue working. */
 static void iopf_test_remove_one_of_many(struct kunit *test)
 {
@@ -2045,6 +2091,7 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_pasid_aside),
 	KUNIT_CASE(iopf_test_no_wakeup_while_running),
 	KUNIT_CASE(iopf_test_spare_groups),
+	KUNIT_CASE(iopf_test_writer_after_hold),
 	KUNIT_CASE(iopf_test_response_matching),
 	KUNIT_CASE(iopf_test_null_arguments),
 	{}

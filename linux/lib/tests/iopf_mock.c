@@ -316,11 +316,9 @@ int iopf_mock_respond(struct iopf_mock *mock, u32 grpid, u32 pasid,
 	return iommu_page_response(mock->dev, &msg);
 }
 
-/*
- * Is @addr mapped in @mm (and writable, when @write)?  Walks the page table
- * under mmap_lock, as a device's translation would: never faults.
- */
-bool iopf_mock_page_present(struct mm_struct *mm, unsigned long addr, bool write)
+/* iopf_mock_page_present() with @mm's mmap_lock held, for read or write. */
+bool iopf_mock_page_present_locked(struct mm_struct *mm, unsigned long addr,
+				   bool write)
 {
 	bool ret = false;
 	pte_t *ptep, pte;
@@ -329,7 +327,7 @@ bool iopf_mock_page_present(struct mm_struct *mm, unsigned long addr, bool write
 	pud_t *pud;
 	pmd_t *pmd;
 
-	mmap_read_lock(mm);
+	mmap_assert_locked(mm);
 	pgd = pgd_offset(mm, addr);
 	if (pgd_none(*pgd) || pgd_bad(*pgd))
 		goto out;
@@ -347,6 +345,19 @@ bool iopf_mock_page_present(struct mm_struct *mm, unsigned long addr, bool write
 	pte_unmap(ptep);
 	ret = pte_present(pte) && (!write || pte_write(pte));
 out:
+	return ret;
+}
+
+/*
+ * Is @addr mapped in @mm (and writable, when @write)?  Walks the page table
+ * under mmap_lock, as a device's translation would: never faults.
+ */
+bool iopf_mock_page_present(struct mm_struct *mm, unsigned long addr, bool write)
+{
+	bool ret;
+
+	mmap_read_lock(mm);
+	ret = iopf_mock_page_present_locked(mm, addr, write);
 	mmap_read_unlock(mm);
 	return ret;
 }

@@ -138,6 +138,8 @@ unsigned long iopf_mock_mmap(unsigned long len, unsigned long prot,
 			     unsigned long flags);
 bool iopf_mock_page_present(struct mm_struct *mm, unsigned long addr,
 			    bool write);
+bool iopf_mock_page_present_locked(struct mm_struct *mm, unsigned long addr,
+				   bool write);
 struct mm_struct *iopf_mock_mm_create(void);
 void iopf_mock_fail_nth(unsigned int nth);
 void iopf_mock_mm_destroy(struct mm_struct *mm);
