@@ -178,13 +178,13 @@
  * groups of one PASID are answered in order, those of different PASIDs
  * not always.
  *
- * mmap_lock is not held for long: the work item handles at most
- * IOPF_FAULTS_PER_LOCK faults per hold, then drops it and, when a writer
- * waits for it, lets that writer take it before it takes it again (taking
- * it at once would steal it back while the writer wakes up, and the
- * writer would wait for rwsem's handoff, milliseconds later).  It does
- * not drop it sooner when a writer waits: each hold costs the writer and
- * the work item a wake-up, and dropping it after every fault made both
+ * The work item holds mmap_lock for IOPF_FAULTS_PER_LOCK faults at most
+ * (a run), then drops it, and it never takes it ahead of the tasks that
+ * wait for it (iopf_mmap_read_lock(): rwsem would let it, and a waiting
+ * writer would then wait for rwsem's handoff, milliseconds later).  So a
+ * writer waits for one hold of a device's work item at most.  It does
+ * not drop it sooner when a writer waits: each drop costs the writer and
+ * the work item a wake-up, and dropping it before every fault made both
  * slower.  A fault that has to wait for I/O drops it meanwhile
  * (FAULT_FLAG_ALLOW_RETRY) and is retried.
  *
@@ -223,6 +223,7 @@
  */
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/llist.h>
@@ -577,6 +578,25 @@ static unsigned int iopf_fault_flags(u32 perm)
 }
 
 /*
+ * mmap_read_lock() for the work item, which does not take @mm's mmap_lock
+ * ahead of the tasks waiting for it: while some wait (a writer woken by
+ * our last unlock may be on its way), let them take it first, for
+ * IOPF_WRITER_WAIT jiffies at most.  mmap_read_lock() alone would take an
+ * unlocked mmap_lock ahead of a waiting writer (rwsem's reader lock
+ * stealing), and the writer would wait for its handoff, milliseconds
+ * later.  Sleep meanwhile: the writer may have been woken on this CPU,
+ * where the high-priority worker spinning would not let it run.
+ */
+static void iopf_mmap_read_lock(struct mm_struct *mm)
+{
+	unsigned long deadline = jiffies + IOPF_WRITER_WAIT;
+
+	while (mmap_lock_is_contended(mm) && time_before(jiffies, deadline))
+		usleep_range(10, 20);
+	mmap_read_lock(mm);
+}
+
+/*
  * Fault one page in.  mmap_lock is held for read on entry and on return;
  * a fault that waits for I/O drops it meanwhile and is tried again
  * (FAULT_FLAG_ALLOW_RETRY), except in a userfaultfd range, whose faults
@@ -614,7 +634,7 @@ static int iopf_fault_in(struct mm_struct *mm, unsigned long addr, u32 perm,
 		 * mmap_lock was dropped: the fault is done, or to be retried
 		 * (on the VMA found then: the range may have changed).
 		 */
-		mmap_read_lock(mm);
+		iopf_mmap_read_lock(mm);
 		if (ret & VM_FAULT_COMPLETED)
 			return 0;
 		tried = FAULT_FLAG_TRIED;
@@ -697,25 +717,9 @@ iopf_merge_page(struct iopf_group *group, struct iommu_fault_page_request *prm,
 }
 
 /*
- * With @mm's mmap_lock just dropped: while tasks wait for it (the writer
- * our unlock woke is on its way), wait for them to take it, for
- * IOPF_WRITER_WAIT jiffies at most.  mmap_read_lock() would take it back
- * before the writer (rwsem's reader lock stealing).
- */
-static void iopf_let_writer_in(struct mm_struct *mm)
-{
-	unsigned long deadline = jiffies + IOPF_WRITER_WAIT;
-
-	while (mmap_lock_is_contended(mm) && time_before(jiffies, deadline)) {
-		cond_resched();
-		cpu_relax();
-	}
-}
-
-/*
  * Before a fault: after IOPF_FAULTS_PER_LOCK faults under one hold of
- * mmap_lock, let it go for a while, to a waiting writer first.  @held
- * counts the faults handled under the current hold.
+ * mmap_lock, let it go for a while, to the tasks waiting for it first.
+ * @held counts the faults handled under the current hold.
  */
 static void iopf_relax_lock(struct mm_struct *mm, unsigned int *held)
 {
@@ -723,9 +727,8 @@ static void iopf_relax_lock(struct mm_struct *mm, unsigned int *held)
 
 	if (*held >= IOPF_FAULTS_PER_LOCK) {
 		mmap_read_unlock(mm);
-		iopf_let_writer_in(mm);
 		cond_resched();
-		mmap_read_lock(mm);
+		iopf_mmap_read_lock(mm);
 		*held = 0;
 	}
 	(*held)++;
@@ -815,7 +818,7 @@ static bool iopf_handle_run(struct iopf_device_param *param,
 	}
 
 	if (wait) {
-		mmap_read_lock(mm);
+		iopf_mmap_read_lock(mm);
 	} else if (!mmap_read_trylock(mm)) {
 		mmput_async(mm);
 		return false;

@@ -1893,27 +1893,77 @@ static void iopf_test_spare_groups(struct kunit *test)
 #define IOPF_TEST_HOLD		64	/* IOPF_FAULTS_PER_LOCK */
 #define IOPF_TEST_HOLDS		4
 
+/* writer_after_hold: the work item's faults in @groups groups. */
+struct iopf_hold_case {
+	unsigned int groups;
+	const char *desc;
+};
+
+static const struct iopf_hold_case iopf_hold_cases[] = {
+	{ 1, "one group of 4 holds" },	/* the work item lets go in a run */
+	{ 4, "4 groups of a hold" },	/* between runs of a batch */
+};
+
+static void iopf_hold_desc(const struct iopf_hold_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(iopf_hold, iopf_hold_cases, iopf_hold_desc);
+
+/* Report @n write faults from @addr on, in groups of @per, from @grpid. */
+static void report_groups(struct kunit *test, unsigned long addr,
+			  unsigned int n, unsigned int per, u32 grpid)
+{
+	struct iopf_test *t = test->priv;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, report_page(t, t->mock, grpid + i / per,
+						  IOPF_W, addr + i * PAGE_SIZE,
+						  i % per == per - 1), 0);
+}
+
 /*
  * A writer waiting for mmap_lock gets it at the end of the work item's
  * hold (IOPF_FAULTS_PER_LOCK faults), not later: the work item lets go
- * and does not take it back before the writer.  The work item waits for
- * mmap_lock (held for writing here) with a group of 4 holds' faults; this
- * thread lets it go and takes it again for writing, behind the work item,
- * and finds a whole number of holds' pages faulted in, not all the group's.
+ * and does not take it back ahead of the writer, within a group or
+ * between the runs of a batch.  The work item waits for mmap_lock (held
+ * for writing here) with 4 holds' faults, in one group or in 4 (all in
+ * its next batch: it waits first for another process's lock, with group
+ * 189, while ours are reported); this thread lets our lock go and takes
+ * it again for writing, behind the work item, and finds a whole number of
+ * holds' pages faulted in, not all.  This thread must queue for the lock
+ * before the work item, woken by the unlock, has handled a hold: without
+ * preemption, it does.
  */
 static void iopf_test_writer_after_hold(struct kunit *test)
 {
+	const struct iopf_hold_case *c = test->param_value;
 	struct iopf_test *t = test->priv;
 	unsigned int n = IOPF_TEST_HOLD * IOPF_TEST_HOLDS, present = 0, i;
+	struct mm_struct *mm2 = NULL;
 	unsigned long addr;
 
+	if (!preempt_model_none())
+		kunit_skip(test, "needs preempt=none (this thread queues first)");
 	addr = iopf_mock_mmap(n * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
-	mmap_write_lock(t->mm);
-	for (i = 0; i < n; i++)
-		KUNIT_EXPECT_EQ(test, report_page(t, t->mock, 190, IOPF_W,
-						  addr + i * PAGE_SIZE,
-						  i == n - 1), 0);
+	if (c->groups > 1) {
+		mm2 = iopf_test_process(test, false);
+		if (!mm2)
+			return;
+		mmap_write_lock(mm2);
+		KUNIT_EXPECT_EQ(test, report_pasid(t, mm2->pasid, 189), 0);
+		wait_lock_contended(mm2);
+		/* Two processes' locks: a lockdep class of its own for ours. */
+		mmap_write_lock_nested(t->mm, SINGLE_DEPTH_NESTING);
+		report_groups(test, addr, n, n / c->groups, 190);
+		mmap_write_unlock(mm2);
+	} else {
+		mmap_write_lock(t->mm);
+		report_groups(test, addr, n, n, 190);
+	}
 	wait_lock_contended(t->mm);
 	/* The work item has the lock once we let go: we wait behind it. */
 	mmap_write_unlock(t->mm);
@@ -1929,11 +1979,17 @@ static void iopf_test_writer_after_hold(struct kunit *test)
 	KUNIT_EXPECT_GT(test, present, 0U);
 	KUNIT_EXPECT_LT(test, present, n);
 	KUNIT_EXPECT_EQ(test, present % IOPF_TEST_HOLD, 0U);
-	flush_expect(test, t->mock, 1);
-	expect_resp(test, t->mock, 0, 190, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	flush_expect(test, t->mock, c->groups + !!mm2);
+	if (mm2)	/* mm2 has no VMA there */
+		expect_resp(test, t->mock, 0, 189, mm2->pasid,
+			    IOMMU_PAGE_RESP_INVALID);
+	for (i = 0; i < c->groups; i++)
+		expect_resp(test, t->mock, i + !!mm2, 190 + i, t->pasid,
+			    IOMMU_PAGE_RESP_SUCCESS);
 	for (i = 0, present = 0; i < n; i++)
 		present += page_present(t->mm, addr + i * PAGE_SIZE, true);
 	KUNIT_EXPECT_EQ(test, present, n);
+	iopf_test_process_end(mm2);
 }
 
 /* Removing one device leaves the others on the queue working. */
@@ -2091,7 +2147,7 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_pasid_aside),
 	KUNIT_CASE(iopf_test_no_wakeup_while_running),
 	KUNIT_CASE(iopf_test_spare_groups),
-	KUNIT_CASE(iopf_test_writer_after_hold),
+	KUNIT_CASE_PARAM(iopf_test_writer_after_hold, iopf_hold_gen_params),
 	KUNIT_CASE(iopf_test_response_matching),
 	KUNIT_CASE(iopf_test_null_arguments),
 	{}
