@@ -40,6 +40,7 @@
  *               measure how long QEMU takes to wake an idle vCPU: about
  *               1 ms under TCG, for both handlers)
  *   throughput  faults answered per second with D devices on one queue
+ *               (min_ns and max_ns: the fastest and slowest of the runs)
  *   latency_inline, throughput_inline
  *               the same with io_pgfault.inline_faults=1, where the handler
  *               has that parameter (ours): single-fault groups handled in
@@ -721,8 +722,10 @@ static int bench_throughput(struct bench *b, const char *name, unsigned int d)
 		ret = bench_tput_once(b, m, d, &b->samples[i]);
 	if (!ret) {
 		ns = median(b->samples, TPUT_REPS);
-		pr_info("iopf_bench: %s D=%u ns=%llu per_s=%llu\n", name, d,
-			ns, div64_u64((u64)TPUT_GROUPS * NSEC_PER_SEC, ns));
+		pr_info("iopf_bench: %s D=%u ns=%llu per_s=%llu min_ns=%llu max_ns=%llu\n",
+			name, d, ns,
+			div64_u64((u64)TPUT_GROUPS * NSEC_PER_SEC, ns),
+			b->samples[0], b->samples[TPUT_REPS - 1]);
 	}
 	for (i = 0; i < d; i++) {
 		if (m[i])
