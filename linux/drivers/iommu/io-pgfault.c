@@ -173,17 +173,20 @@
  * set aside, with the later groups of its PASID, and handled after the
  * others, waiting for the lock.  The work item still waits in place for
  * the last run of a batch, once IOPF_ASIDE_PASIDS PASIDs are set aside,
- * and when a writer comes in the middle of a run; and groups reported
+ * and when it takes the lock again in the middle of a run (after a hold,
+ * or a fault that waited for I/O); and groups reported
  * after the batch was taken wait for the runs set aside.  A device's
  * groups of one PASID are answered in order, those of different PASIDs
  * not always.
  *
  * The work item holds mmap_lock for IOPF_FAULTS_PER_LOCK faults at most
- * (a run), then drops it, and it never takes it ahead of the tasks that
- * wait for it (iopf_mmap_read_lock(): rwsem would let it, and a waiting
- * writer would then wait for rwsem's handoff, milliseconds later).  So a
- * writer waits for one hold of a device's work item at most.  It does
- * not drop it sooner when a writer waits: each drop costs the writer and
+ * at a time, then drops it, and lets the tasks that wait for it take it
+ * before it takes it again (iopf_mmap_read_lock(), for a few hundred
+ * microseconds at most): rwsem would let it take the lock back at once,
+ * ahead of a waiting writer that its unlock woke, and the writer would
+ * then wait for rwsem's handoff, milliseconds later.  So a writer
+ * normally waits for one hold of each device's work item at most.  It
+ * does not drop it sooner when a writer waits: each drop costs the writer and
  * the work item a wake-up, and dropping it before every fault made both
  * slower.  A fault that has to wait for I/O drops it meanwhile
  * (FAULT_FLAG_ALLOW_RETRY) and is retried.
@@ -350,8 +353,8 @@ MODULE_PARM_DESC(poll_us,
 
 /* Faults handled per hold of mmap_lock at most (see the top comment). */
 #define IOPF_FAULTS_PER_LOCK	64
-/* Jiffies to wait at most for a waiting writer to take mmap_lock. */
-#define IOPF_WRITER_WAIT	2
+/* Sleeps of 10 to 20 us at most while tasks wait to take mmap_lock first. */
+#define IOPF_WRITER_WAITS	10
 /* PASIDs of a batch whose groups may wait for their mmap_lock at the end. */
 #define IOPF_ASIDE_PASIDS	4
 
@@ -578,20 +581,21 @@ static unsigned int iopf_fault_flags(u32 perm)
 }
 
 /*
- * mmap_read_lock() for the work item, which does not take @mm's mmap_lock
- * ahead of the tasks waiting for it: while some wait (a writer woken by
- * our last unlock may be on its way), let them take it first, for
- * IOPF_WRITER_WAIT jiffies at most.  mmap_read_lock() alone would take an
- * unlocked mmap_lock ahead of a waiting writer (rwsem's reader lock
- * stealing), and the writer would wait for its handoff, milliseconds
- * later.  Sleep meanwhile: the writer may have been woken on this CPU,
- * where the high-priority worker spinning would not let it run.
+ * mmap_read_lock() for the work item, which lets the tasks waiting for
+ * @mm's mmap_lock take it first: while some wait (a writer woken by our
+ * last unlock may be on its way), sleep, IOPF_WRITER_WAITS times at most.
+ * mmap_read_lock() alone would take an unlocked mmap_lock ahead of a
+ * waiting writer (rwsem's reader lock stealing), and the writer would
+ * wait for its handoff, milliseconds later.  Sleep rather than spin: the
+ * writer may have been woken on this CPU, where the high-priority worker
+ * would not let it run.  The bound keeps the work item from waiting long
+ * when tasks keep queueing (readers behind a writer that holds the lock).
  */
 static void iopf_mmap_read_lock(struct mm_struct *mm)
 {
-	unsigned long deadline = jiffies + IOPF_WRITER_WAIT;
+	unsigned int i;
 
-	while (mmap_lock_is_contended(mm) && time_before(jiffies, deadline))
+	for (i = 0; i < IOPF_WRITER_WAITS && mmap_lock_is_contended(mm); i++)
 		usleep_range(10, 20);
 	mmap_read_lock(mm);
 }

@@ -1891,7 +1891,7 @@ static void iopf_test_spare_groups(struct kunit *test)
 }
 
 #define IOPF_TEST_HOLD		64	/* IOPF_FAULTS_PER_LOCK */
-#define IOPF_TEST_HOLDS		4
+#define IOPF_TEST_HOLDS		8
 
 /* writer_after_hold: the work item's faults in @groups groups. */
 struct iopf_hold_case {
@@ -1900,8 +1900,8 @@ struct iopf_hold_case {
 };
 
 static const struct iopf_hold_case iopf_hold_cases[] = {
-	{ 1, "one group of 4 holds" },	/* the work item lets go in a run */
-	{ 4, "4 groups of a hold" },	/* between runs of a batch */
+	{ 1, "one group of 8 holds" },	/* the work item lets go in a run */
+	{ 8, "8 groups of a hold" },	/* between runs of a batch */
 };
 
 static void iopf_hold_desc(const struct iopf_hold_case *c, char *desc)
@@ -1924,31 +1924,87 @@ static void report_groups(struct kunit *test, unsigned long addr,
 						  i % per == per - 1), 0);
 }
 
+/* A thread of the process that waits for mmap_lock for writing. */
+struct iopf_test_writer {
+	struct mm_struct *mm;
+	unsigned long addr;
+	unsigned int n;
+	unsigned int present;	/* of the n pages, when it got the lock */
+	struct completion started;
+};
+
+static int iopf_test_writer_fn(void *data)
+{
+	struct iopf_test_writer *w = data;
+	unsigned int i;
+
+	complete(&w->started);
+	/* The only place where this thread sleeps uninterruptibly. */
+	mmap_write_lock(w->mm);
+	for (i = 0; i < w->n; i++)
+		w->present += iopf_mock_page_present_locked(w->mm,
+							    w->addr + i * PAGE_SIZE,
+							    true);
+	mmap_write_unlock(w->mm);
+	/* Wait for kthread_stop(), which collects the result. */
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+/*
+ * Start @w on another CPU and return once it waits for @w->mm's mmap_lock
+ * (held for writing here), queued: its state is TASK_UNINTERRUPTIBLE only
+ * there.  NULL if it could not start.
+ */
+static struct task_struct *iopf_test_writer_start(struct kunit *test,
+						  struct iopf_test_writer *w)
+{
+	unsigned long deadline = jiffies + IOPF_TEST_TIMEOUT;
+	struct task_struct *task;
+
+	init_completion(&w->started);
+	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_test_writer_fn, w,
+				"iopf-test-writer");
+	if (IS_ERR(task)) {
+		KUNIT_FAIL(test, "no writer thread: %ld", PTR_ERR(task));
+		return NULL;
+	}
+	wait_for_completion(&w->started);
+	while (READ_ONCE(task->__state) != TASK_UNINTERRUPTIBLE &&
+	       time_before(jiffies, deadline))
+		usleep_range(1000, 2000);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(task->__state), TASK_UNINTERRUPTIBLE);
+	return task;
+}
+
 /*
  * A writer waiting for mmap_lock gets it at the end of the work item's
- * hold (IOPF_FAULTS_PER_LOCK faults), not later: the work item lets go
- * and does not take it back ahead of the writer, within a group or
+ * hold (IOPF_FAULTS_PER_LOCK faults), not at the end of its work: the
+ * work item lets go and lets the writer have the lock, within a group and
  * between the runs of a batch.  The work item waits for mmap_lock (held
- * for writing here) with 4 holds' faults, in one group or in 4 (all in
+ * for writing here) with 8 holds' faults, in one group or in 8 (all in
  * its next batch: it waits first for another process's lock, with group
- * 189, while ours are reported); this thread lets our lock go and takes
- * it again for writing, behind the work item, and finds a whole number of
- * holds' pages faulted in, not all.  This thread must queue for the lock
- * before the work item, woken by the unlock, has handled a hold: without
- * preemption, it does.
+ * 189, while ours are reported); a writer queues behind it; this thread
+ * lets the lock go.  The writer finds a whole number of holds' pages
+ * faulted in, not all: IOPF_TEST_HOLDS - 1 chances to get in, each lost
+ * only if it does not run within the work item's wait for it.
  */
 static void iopf_test_writer_after_hold(struct kunit *test)
 {
 	const struct iopf_hold_case *c = test->param_value;
 	struct iopf_test *t = test->priv;
-	unsigned int n = IOPF_TEST_HOLD * IOPF_TEST_HOLDS, present = 0, i;
+	unsigned int n = IOPF_TEST_HOLD * IOPF_TEST_HOLDS, present, i;
+	struct iopf_test_writer w = { .mm = t->mm, .n = n };
 	struct mm_struct *mm2 = NULL;
-	unsigned long addr;
+	struct task_struct *task;
 
-	if (!preempt_model_none())
-		kunit_skip(test, "needs preempt=none (this thread queues first)");
-	addr = iopf_mock_mmap(n * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	w.addr = iopf_mock_mmap(n * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(w.addr));
 	if (c->groups > 1) {
 		mm2 = iopf_test_process(test, false);
 		if (!mm2)
@@ -1958,36 +2014,34 @@ static void iopf_test_writer_after_hold(struct kunit *test)
 		wait_lock_contended(mm2);
 		/* Two processes' locks: a lockdep class of its own for ours. */
 		mmap_write_lock_nested(t->mm, SINGLE_DEPTH_NESTING);
-		report_groups(test, addr, n, n / c->groups, 190);
+		report_groups(test, w.addr, n, n / c->groups, 190);
 		mmap_write_unlock(mm2);
 	} else {
 		mmap_write_lock(t->mm);
-		report_groups(test, addr, n, n, 190);
+		report_groups(test, w.addr, n, n, 190);
 	}
 	wait_lock_contended(t->mm);
-	/* The work item has the lock once we let go: we wait behind it. */
+	task = iopf_test_writer_start(test, &w);
+	/* The work item gets the lock, the writer stays queued behind it. */
 	mmap_write_unlock(t->mm);
-	mmap_write_lock(t->mm);
-	for (i = 0; i < n; i++)
-		present += iopf_mock_page_present_locked(t->mm,
-							 addr + i * PAGE_SIZE,
-							 true);
-	mmap_write_unlock(t->mm);
+	if (task)
+		kthread_stop(task);
 	kunit_info(test, "the writer found %u of %u pages faulted in\n",
-		   present, n);
+		   w.present, n);
 
-	KUNIT_EXPECT_GT(test, present, 0U);
-	KUNIT_EXPECT_LT(test, present, n);
-	KUNIT_EXPECT_EQ(test, present % IOPF_TEST_HOLD, 0U);
-	flush_expect(test, t->mock, c->groups + !!mm2);
-	if (mm2)	/* mm2 has no VMA there */
+	KUNIT_EXPECT_GT(test, w.present, 0U);
+	KUNIT_EXPECT_LT(test, w.present, n);
+	KUNIT_EXPECT_EQ(test, w.present % IOPF_TEST_HOLD, 0U);
+	KUNIT_EXPECT_EQ(test, iopf_queue_flush_dev(t->mock->dev), 0);
+	KUNIT_EXPECT_EQ(test, iopf_mock_count(t->mock), c->groups + !!mm2);
+	if (mm2 && iopf_mock_count(t->mock))	/* mm2 has no VMA there */
 		expect_resp(test, t->mock, 0, 189, mm2->pasid,
 			    IOMMU_PAGE_RESP_INVALID);
-	for (i = 0; i < c->groups; i++)
+	for (i = 0; i < c->groups && i + !!mm2 < iopf_mock_count(t->mock); i++)
 		expect_resp(test, t->mock, i + !!mm2, 190 + i, t->pasid,
 			    IOMMU_PAGE_RESP_SUCCESS);
 	for (i = 0, present = 0; i < n; i++)
-		present += page_present(t->mm, addr + i * PAGE_SIZE, true);
+		present += page_present(t->mm, w.addr + i * PAGE_SIZE, true);
 	KUNIT_EXPECT_EQ(test, present, n);
 	iopf_test_process_end(mm2);
 }
