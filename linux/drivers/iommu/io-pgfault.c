@@ -186,9 +186,9 @@
  * ahead of a waiting writer that its unlock woke, and the writer would
  * then wait for rwsem's handoff, milliseconds later.  So a writer
  * normally waits for one hold of each device's work item at most.  It
- * does not drop it sooner when a writer waits: each drop costs the writer and
- * the work item a wake-up, and dropping it before every fault made both
- * slower.  A fault that has to wait for I/O drops it meanwhile
+ * does not drop it sooner when a writer waits: each drop costs the writer
+ * and the work item a wake-up, and dropping it before every fault made
+ * both slower.  A fault that has to wait for I/O drops it meanwhile
  * (FAULT_FLAG_ALLOW_RETRY) and is retried.
  *
  * Statistics and tracing
