@@ -518,17 +518,20 @@ static void iopf_group_free(struct iopf_device_param *param,
 	iopf_stat_add(queue, frees, n);
 }
 
+/* Give the groups of the list @node to @pool. */
+static void iopf_free_groups(mempool_t *pool, struct llist_node *node)
+{
+	struct llist_node *next;
+
+	llist_for_each_safe(node, next, node)
+		mempool_free(llist_entry(node, struct iopf_group, ready), pool);
+}
+
 /* Give @param's spare groups back to its queue (not counted: see above). */
 static void iopf_free_spare(struct iopf_device_param *param)
 {
-	struct llist_node *node, *next;
-
-	llist_for_each_safe(node, next, llist_del_all(&param->spare))
-		mempool_free(llist_entry(node, struct iopf_group, ready),
-			     param->queue->groups);
-	llist_for_each_safe(node, next, param->stash)
-		mempool_free(llist_entry(node, struct iopf_group, ready),
-			     param->queue->groups);
+	iopf_free_groups(param->queue->groups, llist_del_all(&param->spare));
+	iopf_free_groups(param->queue->groups, param->stash);
 	param->stash = NULL;
 	atomic_set(&param->nr_spare, 0);
 }
@@ -1200,7 +1203,8 @@ static struct iopf_group *iopf_group_get(struct iopf_device_param *param)
 
 	lockdep_assert_held(&param->dev->iommu->lock);
 
-	if (!param->stash)
+	/* No atomic exchange while the device keeps no spare group. */
+	if (!param->stash && !llist_empty(&param->spare))
 		param->stash = llist_del_all(&param->spare);
 	node = param->stash;
 	if (!node)
