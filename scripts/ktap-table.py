@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """Turn a kernel log holding KTAP results into a table of leaf cases.
 
-Usage: ktap-table.py LOG [--quiet] [--expect TABLE] [--ignore REGEX]
+Usage: ktap-table.py LOG [--quiet] [--expect TABLE [--have DIR]]
+                    [--ignore REGEX]
 Prints one line per case (parameterised cases: one per parameter), then
 'N passed, M failed' (M includes a missing or crashed run).  With --expect,
 every case listed in TABLE (an earlier output of this script) that has no
 result in LOG is reported as CRASH (the kernel died before it finished).
+With --have, such a case whose function no KUNIT_CASE*() of DIR/*.c names
+(the tested kernel's suites do not have it) is reported as ABSENT instead,
+counted apart ('K not in these suites') and not as a failure.
 Kernel reports (BUG:, WARNING:...) fail the run, but for lines matching
 --ignore's REGEX (test-kcsan counts its data-race reports itself).  Exit status:
 0 when M == 0 and at least one case ran.
 """
+import glob
+import os
 import re
 import sys
 
@@ -55,6 +61,15 @@ def parse(lines):
     return leaves
 
 
+def cases_in(directory):
+    """The case functions named by KUNIT_CASE*() in DIRECTORY/*.c."""
+    names = set()
+    for path in glob.glob(os.path.join(directory, '*.c')):
+        with open(path, errors='replace') as f:
+            names.update(re.findall(r'KUNIT_CASE\w*\(\s*(\w+)', f.read()))
+    return names
+
+
 def main():
     log = sys.argv[1]
     quiet = '--quiet' in sys.argv
@@ -65,6 +80,9 @@ def main():
                 m = re.match(r'^(\S+\.\S+)\s+(PASS|FAIL|SKIP|CRASH)$', line)
                 if m:
                     expect.append(m.group(1))
+    have = None
+    if '--have' in sys.argv:
+        have = cases_in(sys.argv[sys.argv.index('--have') + 1])
     with open(log, errors='replace') as f:
         lines = f.readlines()
     leaves = parse(lines)
@@ -72,14 +90,21 @@ def main():
     for name in expect:
         if name not in seen:
             parent, case = name.split('.', 1)
-            leaves.append((parent, case, False, 'CRASH'))
-    passed = failed = skipped = 0
+            # A leaf is a case of a suite, or a parameter of a case.
+            gone = have is not None and case not in have and \
+                parent not in have
+            leaves.append((parent, case, False,
+                           'ABSENT' if gone else 'CRASH'))
+    passed = failed = skipped = absent = 0
     width = max([len(p + '.' + c) for p, c, _, _ in leaves] + [20])
     if not quiet:
         print('%-*s  %s' % (width, 'case', 'result'))
         print('-' * (width + 8))
     for parent, case, ok, directive in leaves:
-        if directive == 'CRASH':
+        if directive == 'ABSENT':
+            res = 'ABSENT'
+            absent += 1
+        elif directive == 'CRASH':
             res = 'CRASH'
             failed += 1
         elif 'SKIP' in directive:
@@ -106,6 +131,8 @@ def main():
         print('note: the kernel reported a BUG/WARNING/panic (see the log)')
     if skipped:
         print('%d skipped' % skipped)
+    if absent:
+        print('%d not in these suites' % absent)
     print('%d passed, %d failed' % (passed, failed))
     sys.exit(0 if failed == 0 else 1)
 

@@ -5,7 +5,8 @@
 # Usage: kunit.sh TREE BUILD_DIR LOG [kernel args]
 # With INITRD=FILE, the kernel then runs FILE's /init (the demo) before it
 # reboots.  An oops panics the guest and ends QEMU at once.  With
-# KTAP_EXPECT=TABLE, cases of TABLE with no result are reported as CRASH;
+# KTAP_EXPECT=TABLE, cases of TABLE with no result are reported as CRASH,
+# or as ABSENT with KTAP_HAVE=DIR when no KUNIT_CASE() of DIR/*.c has them;
 # with KTAP_IGNORE=REGEX, kernel reports matching it do not fail the run.
 # KUNIT_TIMEOUT (seconds, default 1800) bounds the boot.
 # Writes the whole kernel log to LOG (the build's to LOG.build), prints the
@@ -29,6 +30,7 @@ if ! grep -q "KTAP version\|TAP version" "$LOG"; then
 	tail -40 "$LOG"
 fi
 python3 "$ROOT/scripts/ktap-table.py" "$LOG" ${KTAP_EXPECT:+--expect "$KTAP_EXPECT"} \
+	${KTAP_HAVE:+--have "$KTAP_HAVE"} \
 	${KTAP_IGNORE:+--ignore "$KTAP_IGNORE"}
 trc=$?
 [ $rc -eq 0 ] || [ $trc -ne 0 ] || echo "kunit: QEMU exited $rc"
