@@ -152,8 +152,11 @@
  * reported meanwhile before it returns.  And (io_pgfault.poll_us,
  * IOPF_POLL_US by default; 0 turns it off) after a batch that leaves the
  * list empty, the work item may watch the device's list for poll_us,
- * without a lock and giving the CPU to any task that needs it, and take a
- * group reported meanwhile with no wake-up.  A watch that finds a group
+ * without a lock, and take a group reported meanwhile with no wake-up.
+ * The watch ends as soon as another task is ready to run on its CPU
+ * (single_task_running()): the high-priority worker would otherwise keep
+ * that CPU from it, or from the other devices' work items, for the whole
+ * watch.  A watch that finds a group
  * gives the device IOPF_POLL_CREDIT watches that may find nothing (a new
  * device starts with them); with none left, the work item watches after
  * one such batch in IOPF_POLL_PROBE, to notice when groups come back to
@@ -238,6 +241,7 @@
 #include <linux/rwsem.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/stat.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/userfaultfd_k.h>
@@ -1065,18 +1069,20 @@ static bool iopf_poll_due(struct iopf_device_param *param)
 }
 
 /*
- * Watch @param->ready until a group comes, io_pgfault.poll_us has passed
- * or a flush starts.  The time is added up from local_clock() steps on
- * whatever CPU the work item runs, a step backwards counting 0 (an unbound
- * worker may move to a CPU whose clock is behind).  The CPU goes to any
- * task that needs it meanwhile (the IOMMU driver's IRQ thread included).
+ * Watch @param->ready until a group comes, io_pgfault.poll_us has passed,
+ * a flush starts or another task is ready to run on this CPU (the IOMMU
+ * driver's IRQ thread, another device's work item, any task: the watch
+ * is worth less than the CPU it holds).  The time is added up from
+ * local_clock() steps on whatever CPU the work item runs, a step
+ * backwards counting 0 (an unbound worker may move to a CPU whose clock
+ * is behind).
  */
 static void iopf_poll_watch(struct iopf_device_param *param)
 {
 	u64 spent = 0, last = local_clock(), now;
 
 	while (llist_empty(&param->ready) && spent < iopf_poll_ns() &&
-	       !atomic_read(&param->flushers)) {
+	       !atomic_read(&param->flushers) && single_task_running()) {
 		cond_resched();
 		cpu_relax();
 		now = local_clock();

@@ -908,24 +908,6 @@ out:
 	return 0;
 }
 
-/*
- * The unbound workqueues' workers (upstream's and ours) on every CPU but
- * @cpu, when there is another; NULL restores every CPU.
- */
-static void bench_workers_off(const int *cpu)
-{
-	cpumask_var_t mask;
-
-	if (num_online_cpus() < 2 || !zalloc_cpumask_var(&mask, GFP_KERNEL))
-		return;
-	cpumask_copy(mask, cpu_possible_mask);
-	if (cpu)
-		cpumask_clear_cpu(*cpu, mask);
-	if (workqueue_set_unbound_cpumask(mask))
-		pr_info("iopf_bench: workers not moved off the reporting CPU\n");
-	free_cpumask_var(mask);
-}
-
 static int __init iopf_bench_init(void)
 {
 	DECLARE_COMPLETION_ONSTACK(done);
@@ -934,11 +916,13 @@ static int __init iopf_bench_init(void)
 
 	if (!iopf_bench_run)
 		return 0;
-	bench_workers_off(&cpu);
+	/* The unbound workqueues' workers (upstream's and ours) elsewhere. */
+	if (iopf_mock_workers_off(cpu))
+		pr_info("iopf_bench: workers not moved off the reporting CPU\n");
 	task = iopf_mock_run_on(cpu, bench_thread, &done, "iopf-bench");
 	if (!IS_ERR(task))
 		wait_for_completion(&done);
-	bench_workers_off(NULL);
+	iopf_mock_workers_off(-1);
 	return PTR_ERR_OR_ZERO(task);
 }
 late_initcall(iopf_bench_init);

@@ -21,6 +21,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -58,6 +59,7 @@ struct iopf_test {
 	unsigned long base;	/* IOPF_TEST_PAGES of fresh RW anonymous memory */
 	u32 pasid;
 	char poll_us[IOPF_MOCK_PARAM_LEN];	/* before the case set it, or "" */
+	bool workers_off;	/* the case moved the workers off a CPU */
 };
 
 static int iopf_test_init(struct kunit *test)
@@ -104,6 +106,8 @@ static void iopf_test_exit(struct kunit *test)
 	iopf_mock_set_param(IOPF_INLINE_PARAM, "0");
 	if (t->poll_us[0])
 		iopf_mock_set_param(IOPF_POLL_PARAM, t->poll_us);
+	if (t->workers_off)
+		iopf_mock_workers_off(-1);
 	/* Answers every queued group before the mm goes. */
 	iopf_queue_free(t->queue);
 	iopf_mock_destroy(t->mock);
@@ -1587,10 +1591,25 @@ static int iopf_test_stream_kthread(void *data)
 }
 
 /*
+ * The CPU a stream reports from, with the workers moved off it (the exit
+ * lets them back): a watch ends when another task is ready to run on its
+ * CPU, as the stream's thread always is.
+ */
+static int iopf_test_stream_cpu(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	int cpu = iopf_mock_other_cpu();
+
+	t->workers_off = true;
+	KUNIT_EXPECT_EQ(test, iopf_mock_workers_off(cpu), 0);
+	return cpu;
+}
+
+/*
  * Run a stream of @n groups from @grpid on, from a thread busy on one CPU
- * (as an IOMMU driver's IRQ thread; the work item runs on another one if
- * it can), then turn polling off (which ends a watch in progress) and
- * check the answers: @n, in order, SUCCESS.
+ * (as an IOMMU driver's IRQ thread; the work items run on the others),
+ * then turn polling off (which ends a watch in progress) and check the
+ * answers: @n, in order, SUCCESS.
  */
 static void iopf_test_run_stream(struct kunit *test,
 				 struct iopf_test_stream *st, u32 grpid,
@@ -1601,7 +1620,7 @@ static void iopf_test_run_stream(struct kunit *test,
 
 	*st = (struct iopf_test_stream){ .t = t, .grpid = grpid, .n = n,
 					 .until = jiffies + IOPF_TEST_TIMEOUT };
-	KUNIT_EXPECT_EQ(test, iopf_mock_call_on(iopf_mock_other_cpu(),
+	KUNIT_EXPECT_EQ(test, iopf_mock_call_on(iopf_test_stream_cpu(test),
 						iopf_test_stream_fn, st,
 						"iopf-test-stream"), 0);
 	KUNIT_EXPECT_EQ(test, st->sent, n);
@@ -1680,6 +1699,70 @@ static void iopf_test_poll_stream(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.ret, 0);
 }
 
+/* The mock's hook: note the CPU that answers (the device's work item's). */
+static void iopf_test_note_cpu(struct iopf_mock *mock,
+			       const struct iommu_page_response *msg)
+{
+	WRITE_ONCE(*(int *)mock->priv, raw_smp_processor_id());
+}
+
+struct iopf_test_yield {
+	struct iopf_test *t;
+	u64 ran_ns;	/* local_clock() when the thread ran */
+	int ret;	/* of its report */
+};
+
+static int iopf_test_yield_fn(void *data)
+{
+	struct iopf_test_yield *y = data;
+
+	y->ran_ns = local_clock();
+	y->ret = report_page(y->t, y->t->mock, 151, IOPF_W, page_addr(y->t, 1),
+			     true);
+	return 0;
+}
+
+/*
+ * A watch ends when another task is ready to run on its CPU.  With a
+ * watch of 10 s, group 150 is answered; a thread bound to the CPU that
+ * answered it (where the work item now watches) then reports group 151.
+ * The thread runs long before the watch would end, and its group is not
+ * taken by the watch (the "polled" counter stays): a watch that kept the
+ * CPU would hold the thread off until the high-priority worker's time
+ * slice ran out, then find its group, or until the watch ended.
+ */
+static void iopf_test_poll_yields(struct kunit *test)
+{
+	struct iopf_test *t = test->priv;
+	struct iopf_test_yield y = { .t = t, .ret = -EINVAL };
+	long long polled;
+	int cpu = -1;
+	u64 t0;
+
+	iopf_test_poll_us(test, "10000000");
+	t->mock->priv = &cpu;
+	t->mock->hook = iopf_test_note_cpu;
+	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 150, IOPF_W,
+					  page_addr(t, 0), true), 0);
+	KUNIT_ASSERT_EQ(test, iopf_mock_poll(t->mock, 1, IOPF_TEST_TIMEOUT), 0);
+	polled = handler_counter(t->queue, IOPF_STAT_POLLED);
+	t0 = local_clock();
+	KUNIT_EXPECT_EQ(test, iopf_mock_call_on(READ_ONCE(cpu),
+						iopf_test_yield_fn, &y,
+						"iopf-test-yield"), 0);
+	KUNIT_EXPECT_EQ(test, y.ret, 0);
+	/* Two CPUs' clocks: a step backwards is a prompt run too. */
+	KUNIT_EXPECT_LT(test, (s64)(y.ran_ns - t0), 5LL * NSEC_PER_SEC);
+	KUNIT_EXPECT_EQ(test, iopf_mock_poll(t->mock, 2, IOPF_TEST_TIMEOUT), 0);
+	KUNIT_EXPECT_EQ(test, handler_counter(t->queue, IOPF_STAT_POLLED),
+			polled);
+	KUNIT_EXPECT_EQ(test, iopf_mock_set_param(IOPF_POLL_PARAM, "0"), 0);
+	flush_expect(test, t->mock, 2);
+	expect_resp(test, t->mock, 0, 150, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	expect_resp(test, t->mock, 1, 151, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
+	t->mock->hook = NULL;
+}
+
 /*
  * A flush while the device goes on faulting, with a long watch: the
  * watch stops for the flush, which returns while the stream still runs
@@ -1696,8 +1779,8 @@ static void iopf_test_poll_flush_during_stream(struct kunit *test)
 	iopf_test_poll_us(test, "10000000");
 	st.t = t;
 	st.until = jiffies + IOPF_TEST_TIMEOUT;
-	task = iopf_mock_run_on(iopf_mock_other_cpu(), iopf_test_stream_kthread,
-				&st, "iopf-test-stream");
+	task = iopf_mock_run_on(iopf_test_stream_cpu(test),
+				iopf_test_stream_kthread, &st, "iopf-test-stream");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	deadline = jiffies + IOPF_TEST_TIMEOUT;
 	/* Acquire: pairs with the stream's release of st.done. */
@@ -2200,6 +2283,7 @@ static struct kunit_case iopf_test_cases[] = {
 	KUNIT_CASE(iopf_test_poll_off),
 	KUNIT_CASE_PARAM(iopf_test_poll_stream, iopf_poll_window_gen_params),
 	KUNIT_CASE(iopf_test_poll_flush_during_stream),
+	KUNIT_CASE(iopf_test_poll_yields),
 	KUNIT_CASE(iopf_test_pasid_aside),
 	KUNIT_CASE(iopf_test_no_wakeup_while_running),
 	KUNIT_CASE(iopf_test_spare_groups),

@@ -31,6 +31,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "../../drivers/iommu/iommu-sva-lib.h"
 #include "iopf_mock.h"
@@ -487,6 +488,29 @@ int iopf_mock_disable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
 int iopf_mock_other_cpu(void)
 {
 	return cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+}
+
+/*
+ * Keep the workers of the unbound workqueues (the handler's work items)
+ * off @cpu, as long as another CPU is online; @cpu < 0 lets them run on
+ * every CPU again.  Return 0, or the error of
+ * workqueue_set_unbound_cpumask().
+ */
+int iopf_mock_workers_off(int cpu)
+{
+	cpumask_var_t mask;
+	int ret;
+
+	if (num_online_cpus() < 2)
+		return 0;
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	cpumask_copy(mask, cpu_possible_mask);
+	if (cpu >= 0)
+		cpumask_clear_cpu(cpu, mask);
+	ret = workqueue_set_unbound_cpumask(mask);
+	free_cpumask_var(mask);
+	return ret;
 }
 
 /*

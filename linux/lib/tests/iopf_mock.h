@@ -115,6 +115,7 @@ int iopf_mock_enable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
 int iopf_mock_disable_iopf(struct iopf_mock_drv *drv, struct iopf_mock *mock,
 			   struct iopf_queue *queue);
 int iopf_mock_other_cpu(void);
+int iopf_mock_workers_off(int cpu);
 struct task_struct *iopf_mock_run_on(int cpu, int (*fn)(void *data),
 				     void *data, const char *name);
 
