@@ -1593,15 +1593,23 @@ static int iopf_test_stream_kthread(void *data)
 /*
  * The CPU a stream reports from, with the workers moved off it (the exit
  * lets them back): a watch ends when another task is ready to run on its
- * CPU, as the stream's thread always is.
+ * CPU, as the stream's thread always is.  The workers of the new CPU mask
+ * are new: the first work item a worker takes makes it start another,
+ * which would end the work item's first watches.  So a group of another
+ * device of the queue goes first, answered and flushed.
  */
 static int iopf_test_stream_cpu(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
+	struct iopf_mock *warm;
 	int cpu = iopf_mock_other_cpu();
 
 	t->workers_off = true;
 	KUNIT_EXPECT_EQ(test, iopf_mock_workers_off(cpu), 0);
+	warm = iopf_test_extra_device(test, ARRAY_SIZE(t->extra) - 1);
+	KUNIT_EXPECT_EQ(test, report_page(t, warm, 0, IOPF_W, page_addr(t, 0),
+					  true), 0);
+	flush_expect(test, warm, 1);
 	return cpu;
 }
 
