@@ -152,23 +152,26 @@
  * reported meanwhile before it returns.  And (io_pgfault.poll_us,
  * IOPF_POLL_US by default; 0 turns it off) after a batch that leaves the
  * list empty, the work item may watch the device's list for poll_us,
- * without a lock, and take a group reported meanwhile with no wake-up.
- * The watch ends as soon as another task is ready to run on its CPU
- * (single_task_running()): the high-priority worker would otherwise keep
- * that CPU from it, or from the other devices' work items, for the whole
- * watch.  A watch that finds a group
- * gives the device IOPF_POLL_CREDIT watches that may find nothing (a new
- * device starts with them); with none left, the work item watches after
- * one such batch in IOPF_POLL_PROBE, to notice when groups come back to
- * back again: a device that faults now and then costs one watch every
+ * without a lock, and take a group reported meanwhile with no wake-up.  A
+ * task the scheduler runs at once (the IOMMU driver's IRQ thread, a
+ * SCHED_FIFO thread) has the CPU meanwhile and the watch goes on after it;
+ * but the watch ends when another task is ready to run on its CPU and the
+ * scheduler does not ask for the CPU (single_task_running(),
+ * need_resched()): another device's work item, or a task of lower priority
+ * than the high-priority worker, would otherwise wait for the worker's time
+ * slice.  A watch that finds a group gives the device IOPF_POLL_CREDIT
+ * watches that may find nothing (a watch ended early is one of them; a new
+ * device starts with them); with none left, the work item watches after one
+ * such batch in IOPF_POLL_PROBE, to notice when groups come back to back
+ * again: a device that faults now and then costs one watch every
  * IOPF_POLL_PROBE groups.  Groups are still handled and answered by the
  * work item.  No watch starts, and a watch ends, while a flush waits for
- * the work item (iopf_device_param::flushers): the work item stops
- * running, takes one last batch and returns (a group reported later queues
- * it again), so a flush waits for the batch in progress and two more at
- * most (the last one, and that of an execution a report queued as the work
- * item stopped); a removal (no report reaches the device any more) for one
- * more watch at most.  Lowering poll_us ends the watches in progress.
+ * the work item (iopf_device_param::flushers): the work item stops running,
+ * takes one last batch and returns (a group reported later queues it
+ * again), so a flush waits for the batch in progress and two more at most
+ * (the last one, and that of an execution a report queued as the work item
+ * stopped); a removal (no report reaches the device any more) for one more
+ * watch at most.  Lowering poll_us ends the watches in progress.
  *
  * Within a batch, a PASID whose mmap_lock is taken when its turn comes
  * does not hold up the runs of other PASIDs that follow it: such a run
@@ -1070,19 +1073,21 @@ static bool iopf_poll_due(struct iopf_device_param *param)
 
 /*
  * Watch @param->ready until a group comes, io_pgfault.poll_us has passed,
- * a flush starts or another task is ready to run on this CPU (the IOMMU
- * driver's IRQ thread, another device's work item, any task: the watch
- * is worth less than the CPU it holds).  The time is added up from
- * local_clock() steps on whatever CPU the work item runs, a step
- * backwards counting 0 (an unbound worker may move to a CPU whose clock
- * is behind).
+ * a flush starts, or another task is ready to run on this CPU while the
+ * scheduler does not ask for it (it would wait for the worker's time
+ * slice: the watch is worth less than the CPU it holds).  A task the
+ * scheduler asks the CPU for has it in cond_resched(), and the watch goes
+ * on.  The time is added up from local_clock() steps on whatever CPU the
+ * work item runs, a step backwards counting 0 (an unbound worker may move
+ * to a CPU whose clock is behind); time off the CPU counts.
  */
 static void iopf_poll_watch(struct iopf_device_param *param)
 {
 	u64 spent = 0, last = local_clock(), now;
 
 	while (llist_empty(&param->ready) && spent < iopf_poll_ns() &&
-	       !atomic_read(&param->flushers) && single_task_running()) {
+	       !atomic_read(&param->flushers) &&
+	       (single_task_running() || need_resched())) {
 		cond_resched();
 		cpu_relax();
 		now = local_clock();

@@ -60,6 +60,7 @@ struct iopf_test {
 	u32 pasid;
 	char poll_us[IOPF_MOCK_PARAM_LEN];	/* before the case set it, or "" */
 	bool workers_off;	/* the case moved the workers off a CPU */
+	int answer_cpu;		/* where the mock's hook saw an answer */
 };
 
 static int iopf_test_init(struct kunit *test)
@@ -1663,7 +1664,7 @@ static void iopf_test_poll_us(struct kunit *test, const char *us)
 /*
  * Polling on, with a long watch: once a group is answered, the device's
  * work item watches its list and takes the next group itself (the
- * "polled" counter goes up by one).  A watch also ends when another task
+ * "polled" counter goes up by one for each).  A watch also ends when another task
  * is ready to run on its CPU, which a busy test kernel has now and then:
  * of IOPF_TEST_WATCHED groups, the watches take most of the 31 after the
  * first.  Each group is answered once, in order.  Lowering poll_us ends
@@ -1741,31 +1742,33 @@ static int iopf_test_yield_fn(void *data)
 }
 
 /*
- * A watch ends when another task is ready to run on its CPU.  With a
- * watch of 10 s, group 150 is answered; a thread bound to the CPU that
- * answered it (where the work item now watches) then reports group 151.
- * The thread runs long before the watch would end, and its group is not
- * taken by the watch (the "polled" counter stays): a watch that kept the
- * CPU would hold the thread off until the high-priority worker's time
- * slice ran out, then find its group, or until the watch ended.
+ * A watch ends when another task is ready to run on its CPU, one that the
+ * scheduler does not run at once.  With a watch of 10 s, group 150 is
+ * answered; a new thread bound to the CPU that answered it (where the
+ * work item now watches) then reports group 151.  Its group is not taken
+ * by the watch (the "polled" counter stays): a watch that kept the CPU
+ * would hold the thread off until the high-priority worker's time slice
+ * ran out, then take its group.  The thread also runs well before the
+ * watch would end (within 5 s).
  */
 static void iopf_test_poll_yields(struct kunit *test)
 {
 	struct iopf_test *t = test->priv;
 	struct iopf_test_yield y = { .t = t, .ret = -EINVAL };
 	long long polled;
-	int cpu = -1;
 	u64 t0;
 
 	iopf_test_poll_us(test, "10000000");
-	t->mock->priv = &cpu;
+	/* In @t, not on the stack: the exit may answer group 150 too. */
+	t->answer_cpu = -1;
+	t->mock->priv = &t->answer_cpu;
 	t->mock->hook = iopf_test_note_cpu;
 	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 150, IOPF_W,
 					  page_addr(t, 0), true), 0);
 	KUNIT_ASSERT_EQ(test, iopf_mock_poll(t->mock, 1, IOPF_TEST_TIMEOUT), 0);
 	polled = handler_counter(t->queue, IOPF_STAT_POLLED);
 	t0 = local_clock();
-	KUNIT_EXPECT_EQ(test, iopf_mock_call_on(READ_ONCE(cpu),
+	KUNIT_EXPECT_EQ(test, iopf_mock_call_on(READ_ONCE(t->answer_cpu),
 						iopf_test_yield_fn, &y,
 						"iopf-test-yield"), 0);
 	KUNIT_EXPECT_EQ(test, y.ret, 0);

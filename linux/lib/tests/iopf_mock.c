@@ -28,6 +28,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/sched/isolation.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -492,8 +493,12 @@ int iopf_mock_other_cpu(void)
 
 /*
  * Keep the workers of the unbound workqueues (the handler's work items)
- * off @cpu, as long as another CPU is online; @cpu < 0 lets them run on
- * every CPU again.  Return 0, or the error of
+ * off @cpu, as long as another CPU is online; @cpu < 0 puts them back on
+ * the CPUs they have at boot (housekeeping CPUs).  As writing
+ * /sys/devices/virtual/workqueue/cpumask does, this applies to every
+ * unbound workqueue, and those ordered only implicitly lose their
+ * ordering: for test kernels only.  Return 0 (also with one CPU online,
+ * where it does nothing), -ENOMEM, or the error of
  * workqueue_set_unbound_cpumask().
  */
 int iopf_mock_workers_off(int cpu)
@@ -501,11 +506,12 @@ int iopf_mock_workers_off(int cpu)
 	cpumask_var_t mask;
 	int ret;
 
-	if (num_online_cpus() < 2)
+	if (cpu >= 0 && num_online_cpus() < 2)
 		return 0;
 	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
 		return -ENOMEM;
-	cpumask_copy(mask, cpu_possible_mask);
+	cpumask_and(mask, housekeeping_cpumask(HK_TYPE_WQ),
+		    housekeeping_cpumask(HK_TYPE_DOMAIN));
 	if (cpu >= 0)
 		cpumask_clear_cpu(cpu, mask);
 	ret = workqueue_set_unbound_cpumask(mask);
