@@ -1664,11 +1664,11 @@ static void iopf_test_poll_us(struct kunit *test, const char *us)
 /*
  * Polling on, with a long watch: once a group is answered, the device's
  * work item watches its list and takes the next group itself (the
- * "polled" counter goes up by one for each).  A watch also ends when another task
- * is ready to run on its CPU, which a busy test kernel has now and then:
- * of IOPF_TEST_WATCHED groups, the watches take most of the 31 after the
- * first.  Each group is answered once, in order.  Lowering poll_us ends
- * the watch: the flush returns.
+ * "polled" counter goes up by one for each).  A watch also ends when
+ * another task is ready to run on its CPU, which a busy test kernel has
+ * now and then: of IOPF_TEST_WATCHED groups, the watches take most of
+ * the 31 after the first.  Each group is answered once, in order.
+ * Lowering poll_us ends the watch: the flush returns.
  */
 static void iopf_test_poll_takes_next_group(struct kunit *test)
 {
