@@ -60,7 +60,8 @@ struct iopf_test {
 	u32 pasid;
 	char poll_us[IOPF_MOCK_PARAM_LEN];	/* before the case set it, or "" */
 	bool workers_off;	/* the case moved the workers off a CPU */
-	int answer_cpu;		/* where the mock's hook saw an answer */
+	void *answerer;		/* the thread of the last answer (the hook) */
+	int answer_cpu;		/* and its CPU */
 };
 
 static int iopf_test_init(struct kunit *test)
@@ -1447,17 +1448,28 @@ static void iopf_test_devices_share_queue(struct kunit *test)
 /* The inline path (io_pgfault.inline_faults)                             */
 /* ---------------------------------------------------------------------- */
 
-/* The answering thread, recorded by the mock's hook. */
+/* The answering thread and its CPU, recorded by the mock's hook. */
 static void iopf_test_answerer_hook(struct iopf_mock *mock,
 				    const struct iommu_page_response *msg)
 {
-	WRITE_ONCE(mock->priv, current);
+	struct iopf_test *t = mock->priv;
+
+	WRITE_ONCE(t->answerer, current);
+	WRITE_ONCE(t->answer_cpu, raw_smp_processor_id());
+}
+
+/* The hook on (in @t, not on a stack: the exit may answer groups too). */
+static void iopf_test_answerer_on(struct iopf_test *t)
+{
+	t->answer_cpu = -1;
+	t->mock->priv = t;
+	t->mock->hook = iopf_test_answerer_hook;
 }
 
 /* The thread that sent the last answer. */
 static void *iopf_test_answerer(struct iopf_test *t)
 {
-	return READ_ONCE(t->mock->priv);
+	return READ_ONCE(t->answerer);
 }
 
 /* Inline handling on for groups of up to @n requests; the hook on. */
@@ -1469,7 +1481,7 @@ static void iopf_test_inline(struct kunit *test, unsigned int n)
 	snprintf(val, sizeof(val), "%u", n);
 	if (iopf_mock_set_param(IOPF_INLINE_PARAM, val))
 		kunit_skip(test, "the handler has no " IOPF_INLINE_PARAM);
-	t->mock->hook = iopf_test_answerer_hook;
+	iopf_test_answerer_on(t);
 }
 
 /*
@@ -1718,13 +1730,6 @@ static void iopf_test_poll_stream(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.ret, 0);
 }
 
-/* The mock's hook: note the CPU that answers (the device's work item's). */
-static void iopf_test_note_cpu(struct iopf_mock *mock,
-			       const struct iommu_page_response *msg)
-{
-	WRITE_ONCE(*(int *)mock->priv, raw_smp_processor_id());
-}
-
 struct iopf_test_yield {
 	struct iopf_test *t;
 	u64 ran_ns;	/* local_clock() when the thread ran */
@@ -1759,10 +1764,7 @@ static void iopf_test_poll_yields(struct kunit *test)
 	u64 t0;
 
 	iopf_test_poll_us(test, "10000000");
-	/* In @t, not on the stack: the exit may answer group 150 too. */
-	t->answer_cpu = -1;
-	t->mock->priv = &t->answer_cpu;
-	t->mock->hook = iopf_test_note_cpu;
+	iopf_test_answerer_on(t);
 	KUNIT_ASSERT_EQ(test, report_page(t, t->mock, 150, IOPF_W,
 					  page_addr(t, 0), true), 0);
 	KUNIT_ASSERT_EQ(test, iopf_mock_poll(t->mock, 1, IOPF_TEST_TIMEOUT), 0);
@@ -1781,7 +1783,6 @@ static void iopf_test_poll_yields(struct kunit *test)
 	flush_expect(test, t->mock, 2);
 	expect_resp(test, t->mock, 0, 150, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
 	expect_resp(test, t->mock, 1, 151, t->pasid, IOMMU_PAGE_RESP_SUCCESS);
-	t->mock->hook = NULL;
 }
 
 /*
