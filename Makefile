@@ -13,13 +13,21 @@
 #   make torture        the torture test alone, 2 rounds of a minute at least
 #   make test-baseline  the same suite against upstream's handler
 #   make bench          benchmark: upstream's handler vs ours, side by side
-#   make tree | series | docs | check-commits | deps | clean
+#   make tree | export | series | docs | check-commits | deps | clean
+#
+# The series is the patch queue in patches/ (git format-patch files, in the
+# order of patches/series).  make tree applies it with git am to Debian's
+# linux-source-6.1 in build/linux (branch master, tag iopf); change a patch
+# there (git rebase -i base, commit --amend, ...), then make export writes
+# base..master back to patches/.  make tree refuses to re-apply the queue
+# over work in build/linux that make export has not written back
+# (FORCE=1 discards it).
 
 SHELL := /bin/bash
 ROOT := $(CURDIR)
 B := $(ROOT)/build
 
-.PHONY: all deps tree series test test-debug test-kcsan matrix torture test-baseline bench run docs check-commits clean
+.PHONY: all deps tree export series test test-debug test-kcsan matrix torture test-baseline bench run docs check-commits clean
 
 all: test
 
@@ -28,6 +36,9 @@ deps:
 
 tree: deps
 	@scripts/tree.sh
+
+export:
+	@scripts/export.sh
 
 series: tree
 	@scripts/series.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fill git format-patch's cover letter with series/cover.txt.
+"""Fill git format-patch's cover letter with patches/cover.txt.
 
 The first line of cover.txt is the subject, the rest the body."""
 import sys

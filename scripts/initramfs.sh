@@ -10,7 +10,7 @@ W=$B/initramfs
 
 rm -rf "$W"
 mkdir -p "$W/bin" "$W/proc" "$W/sys" "$W/dev" "$W/tmp"
-gcc -static -O2 -Wall -Wextra -Werror -I "$ROOT/linux/lib/tests" \
+gcc -static -O2 -Wall -Wextra -Werror -I "$T/lib/tests" \
 	-o "$W/iopf-demo" "$ROOT/demo/iopf-demo.c"
 cp /bin/busybox "$W/bin/busybox"
 cp "$ROOT/demo/init" "$W/init"

@@ -21,6 +21,35 @@ iopf_identity() {
 		var GIT_COMMITTER_IDENT | sed 's/ [0-9]* [-+][0-9]*$//'
 }
 
+# iopf_tree_identity: the identity make tree assembles the series as: git's,
+# or, without one, IOPF_NO_IDENTITY (with a warning on stderr; make series
+# refuses to export that).
+iopf_tree_identity() {
+	if ! iopf_identity; then
+		echo "tree: no git identity (git config user.name / user.email):" \
+		     "commits are by '$IOPF_NO_IDENTITY', make series will refuse" >&2
+		echo "$IOPF_NO_IDENTITY"
+	fi
+}
+
+# The patch queue: patches/NNNN-*.patch, one git format-patch file per
+# commit, applied in the order of patches/series (quilt's format: one file
+# name a line, # comments).  The files hold IOPF_PLACEHOLDER where the
+# identity assembling the series goes (From:, Signed-off-by:, MAINTAINERS'
+# M: line), and every commit has the date IOPF_DATE (author and
+# committer), so that make tree gives the same commits wherever it runs.
+Q=$ROOT/patches
+# shellcheck disable=SC2034
+IOPF_PLACEHOLDER="@IOPF_IDENTITY@"
+# shellcheck disable=SC2034
+IOPF_DATE="2026-11-23T12:00:00Z"
+
+# iopf_queue: the patch files of patches/series, in order, one a line.
+iopf_queue() {
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e 's/^[[:space:]]*//' \
+		-e '/^$/d' -e 's/[[:space:]].*//' "$Q/series"
+}
+
 # iopf_git_as "Name <email>": commit (author and committer) as that.
 iopf_git_as() {
 	local email=${1##*<}

@@ -26,17 +26,25 @@ if [ "$author" != "$who" ]; then
 	exit 1
 fi
 
+if [ "$(git -C "$T" rev-parse master)" != "$(git -C "$T" rev-parse iopf)" ]; then
+	echo "series: build/linux's master differs from the queue (tag iopf), which is" \
+	     "what is exported here: run make export first to send master" >&2
+fi
+
 rm -rf "$OUT"
 git -C "$T" format-patch -q --cover-letter -o "$OUT" base..iopf
-python3 "$ROOT/scripts/cover.py" "$ROOT/series/cover.txt" "$OUT"/0000-cover-letter.patch
+python3 "$ROOT/scripts/cover.py" "$Q/cover.txt" "$OUT"/0000-cover-letter.patch
 
 # git am on the pristine base, in a scratch worktree.
 rm -rf "$AM"
 git -C "$T" worktree prune
 git -C "$T" worktree add -q --detach "$AM" base
 iopf_git_as "$who"
-if ! git -C "$AM" am -q $(ls "$OUT"/*.patch |
-	grep -v /0000-cover-letter.patch); then
+patches=()
+for p in "$OUT"/*.patch; do
+	[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
+done
+if ! git -C "$AM" am -q "${patches[@]}"; then
 	echo "series: git am of build/series on the base failed" >&2
 	exit 1
 fi
