@@ -20,9 +20,7 @@ import sys
 
 LINE = re.compile(r'iopf_bench: (\w+) (\w+)=(\d+) (.*)$')
 ORDER = ['calib', 'report', 'report_busy', 'wake', 'respond', 'group',
-         'group_inline', 'contended', 'latency', 'latency_inline', 'throughput',
-         'throughput_inline', 'memory']
-INLINE = '_inline'
+         'contended', 'latency', 'throughput', 'memory', 'shared', 'overlap']
 
 
 def load(path):
@@ -106,6 +104,9 @@ def line(k, b, o):
     if s == 'wake':
         extra = ' baseline_run_ns=%d iopf_run_ns=%d' % (b['run_ns'],
                                                        o['run_ns'])
+    if s == 'shared':
+        extra = ' baseline_answered=%d iopf_answered=%d' % (b['answered'],
+                                                           o['answered'])
     if s.startswith('latency'):
         extra = ' baseline_p99_ns=%d iopf_p99_ns=%d p99_ratio=%.2f' % (
             b['p99_ns'], o['p99_ns'], b['p99_ns'] / o['p99_ns'])
@@ -149,29 +150,34 @@ def targets(base, ours):
               '%.2fx' % (p2048 / p1))
         check('respond P=2048 >= 10x cheaper than baseline',
               b2048 >= 10 * p2048, '%.1fx' % (b2048 / p2048))
-    for s, what in (('group', ''),
-                    ('group_inline', ' (io_pgfault.inline_faults=32)')):
-        o32, f32 = get(ours, s, 32), get(ours, s, 32, 'floor_ns')
-        if None not in (o32, f32):
-            check('group F=32 <= 1.2x the handle_mm_fault() floor' + what,
-                  o32 <= 1.2 * f32, '%.2fx' % (o32 / f32))
+    o32, f32 = get(ours, 'group', 32), get(ours, 'group', 32, 'floor_ns')
+    if None not in (o32, f32):
+        check('group F=32 <= 1.2x the handle_mm_fault() floor',
+              o32 <= 1.2 * f32, '%.2fx' % (o32 / f32))
     bc, oc = get(base, 'contended', 32), get(ours, 'contended', 32)
     if None not in (bc, oc):
         check('contended F=32 >= 2x cheaper than baseline', bc >= 2 * oc,
               '%.2fx' % (bc / oc))
-    for mode in ('', INLINE):
-        what = ' (io_pgfault.inline_faults=1)' if mode else ''
-        for f, name in (('ns', 'p50'), ('p99_ns', 'p99')):
-            bl, ol = get(base, 'latency', 1, f), \
-                get(ours, 'latency' + mode, 1, f)
-            if None not in (bl, ol):
-                check('latency %s >= 2x lower than baseline%s' % (name, what),
-                      bl >= 2 * ol, '%.2fx' % (bl / ol))
-        bt, ot = get(base, 'throughput', 16, 'per_s'), \
-            get(ours, 'throughput' + mode, 16, 'per_s')
-        if None not in (bt, ot):
-            check('throughput D=16 >= 1.5x baseline%s' % what,
-                  ot >= 1.5 * bt, '%.2fx' % (ot / bt))
+    for f, name in (('ns', 'p50'), ('p99_ns', 'p99')):
+        bl, ol = get(base, 'latency', 1, f), get(ours, 'latency', 1, f)
+        if None not in (bl, ol):
+            check('latency %s >= 2x lower than baseline' % name,
+                  bl >= 2 * ol, '%.2fx' % (bl / ol))
+    bt, ot = get(base, 'throughput', 16, 'per_s'), \
+        get(ours, 'throughput', 16, 'per_s')
+    if None not in (bt, ot):
+        check('throughput D=16 >= 1.5x baseline', ot >= 1.5 * bt,
+              '%.2fx' % (ot / bt))
+    for w, what in ((0, 'mmap_lock held'), (1, 'slow reads')):
+        oa = get(ours, 'shared', w, 'answered')
+        if oa is not None:
+            check('shared: all of B\'s groups answered within 1 s while '
+                  'A waits (%s)' % what, oa == 10, '%d of 10' % oa)
+    bo, oo = get(base, 'overlap', 8), get(ours, 'overlap', 8)
+    if None not in (bo, oo):
+        check('overlap: 8 slow faults <= 1.2x baseline (the reads overlap)',
+              oo <= 1.2 * bo, '%d ms vs %d ms' % (oo // 1000000,
+                                                  bo // 1000000))
     for f, name in (('partial_bytes', 'partial request'),
                     ('group_bytes', 'in-flight group')):
         bm, om = get(base, 'memory', 4096, f), get(ours, 'memory', 4096, f)
@@ -240,13 +246,10 @@ def plots(base, ours, keys, out):
          [(2, 'baseline (upstream)'), (3, 'iopf'),
           (4, 'floor (handle_mm_fault), reporting CPU'),
           (5, 'floor, workers\' CPU')])
-    t = rows('throughput', (base, 'per_s'), (ours, 'per_s'))
-    ti = {r[0]: r[2] for r in rows('throughput' + INLINE, (base, 'per_s'),
-                                   (ours, 'per_s'))}
-    write(out, 'throughput', [r + [ti.get(r[0], 0)] for r in t])
+    write(out, 'throughput', rows('throughput', (base, 'per_s'),
+                                  (ours, 'per_s')))
     plot(out, 'throughput', 'D (devices)', 'groups per second',
-         [(2, 'baseline (upstream)'), (3, 'iopf'),
-          (4, 'iopf, inline_faults=1')])
+         [(2, 'baseline (upstream)'), (3, 'iopf')])
     # One-point scenarios: bars, x = 1 baseline, 2 iopf, 3 floor.
     k = [x for x in keys if x[0] == 'contended']
     if k:
@@ -260,15 +263,11 @@ def plots(base, ours, keys, out):
     k = [x for x in keys if x[0] == 'latency']
     if k:
         b, o = base[k[0]], ours[k[0]]
-        r = [[1, b['ns'], b['p99_ns']], [2, o['ns'], o['p99_ns']]]
-        ki = [x for x in keys if x[0] == 'latency' + INLINE]
-        if ki:
-            r.append([3, ours[ki[0]]['ns'], ours[ki[0]]['p99_ns']])
-        write(out, 'latency', r)
+        write(out, 'latency', [[1, b['ns'], b['p99_ns']],
+                               [2, o['ns'], o['p99_ns']]])
         plot(out, 'latency', 'one fault, report to answer', 'ns',
              [(2, 'p50'), (3, 'p99')],
-             labels=['baseline (upstream)', 'iopf',
-                     'iopf, inline_faults=1'][:len(r)])
+             labels=['baseline (upstream)', 'iopf'])
     k = [x for x in keys if x[0] == 'memory']
     if k:
         b, o = base[k[0]], ours[k[0]]
@@ -286,12 +285,6 @@ def main():
     scale(list(runs_all.values()))
     (base, nb) = load_runs(args[:sep], runs_all)
     (ours, no) = load_runs(args[sep + 1:], runs_all)
-    # Ours only, with an option upstream lacks: against upstream's default.
-    for k in list(ours):
-        if k[0].endswith(INLINE):
-            b = (k[0][:-len(INLINE)], k[1], k[2])
-            if b in base:
-                base[k] = base[b]
     keys = [k for k in base if k in ours]
     keys.sort(key=lambda k: (ORDER.index(k[0]), k[2]))
     lines = [line(k, base[k], ours[k]) for k in keys]

@@ -5,7 +5,7 @@
 # of the runs), check the targets and plot.
 # BENCH_VS="param=value ...": instead, the iopf kernel booted with these
 # kernel parameters in place of the baseline kernel (an A/B of one of the
-# handler's parameters, e.g. io_pgfault.poll_us=0), into build/bench-vs/.
+# handler's parameters, e.g. io_pgfault.max_partial=512), into build/bench-vs/.
 # BENCH_ONLY="report,latency": only these scenarios (iopf_bench.only=; the
 # targets of the others are not checked): for a quick look at one figure.
 # Both kernels are the KUnit kernels of make test / make test-baseline
