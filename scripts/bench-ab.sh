@@ -16,11 +16,7 @@ mkdir -p "$OUT"
 rm -f "$OUT"/*.log
 
 boot() {	# boot LOG
-	kunit_run "$T" "$B/kunit-x86" --kernel_args=iopf_bench.run=1 \
-		--kernel_args=tsc=reliable --kernel_args=iopf_bench.only="$ONLY" \
-		'iopf_bench_no_suite' > "$1" 2>&1
-	grep -q "iopf_bench: done (0)" "$1" ||
-		{ echo "bench-ab: $1 did not complete"; return 1; }
+	bench_boot "$T" "$B/kunit-x86" "$1" --kernel_args=iopf_bench.only="$ONLY"
 }
 
 git -C "$T" apply "$DIFF" || { echo "bench-ab: $DIFF does not apply"; exit 1; }

@@ -22,24 +22,8 @@ fi
 ONLY=(${BENCH_ONLY:+"--kernel_args=iopf_bench.only=$BENCH_ONLY"})
 mkdir -p "$OUT"
 
-# A filter glob that matches no suite: only the benchmark runs.
-# tsc=reliable: under TCG the guest finds its two vCPUs' TSCs out of sync
-# and marks the TSC unstable; local_clock() is then kept within the
-# HPET-based time and can stop advancing (a boot gave median reports of
-# 0 ns).  Both kernels boot with it; the benchmark compares times taken
-# on one CPU (wake's run_ns excepted).
 boot() {	# boot TREE BUILD_DIR LOG [KERNEL_ARGS...]
-	local tree=$1 build=$2 log=$3
-
-	shift 3
-	kunit_run "$tree" "$build" --kernel_args=iopf_bench.run=1 \
-		--kernel_args=tsc=reliable "${ONLY[@]}" "$@" \
-		'iopf_bench_no_suite' > "$log" 2>&1
-	if ! grep -q "iopf_bench: done (0)" "$log"; then
-		echo "bench: $tree did not complete; last lines of $log:"
-		tail -30 "$log"
-		return 1
-	fi
+	bench_boot "$@" "${ONLY[@]}"
 }
 
 # Under QEMU TCG one boot's medians move by up to 2x from one boot to the

@@ -141,8 +141,7 @@ git_t read-tree base
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}
 	f=${raw[$i]}
-	sed "s|$IOPF_PLACEHOLDER|$(printf '%s' "$identity" | sed 's/[&|\\]/\\&/g')|g" \
-		"$X/new/$f" > "$X/check/patch"
+	iopf_fill "$identity" < "$X/new/$f" > "$X/check/patch"
 	git_t apply --cached --whitespace=nowarn "$X/check/patch" ||
 		die "$f does not apply to the previous ones"
 	[ "$(git_t write-tree)" = "$(git_t rev-parse "$c^{tree}")" ] ||

@@ -44,6 +44,12 @@ IOPF_PLACEHOLDER="@IOPF_IDENTITY@"
 # shellcheck disable=SC2034
 IOPF_DATE="2026-11-23T12:00:00Z"
 
+# iopf_fill IDENTITY < PATCH: PATCH with IDENTITY in place of the
+# placeholder, as make tree applies the queue.
+iopf_fill() {
+	sed "s|$IOPF_PLACEHOLDER|$(printf '%s' "$1" | sed 's/[&|\\]/\\&/g')|g"
+}
+
 # iopf_queue: the patch files of patches/series, in order, one a line.
 iopf_queue() {
 	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e 's/^[[:space:]]*//' \
@@ -178,6 +184,27 @@ kunit_demo() {
 	"$ROOT/scripts/initramfs.sh" "$B/initramfs.cpio" || return 1
 	INITRD="$B/initramfs.cpio" "$ROOT/scripts/kunit.sh" "$T" "$build" \
 		"$log" "$@"
+}
+
+# bench_boot TREE BUILD_DIR LOG [kunit.py run args]: boot TREE's KUnit
+# kernel with the benchmark on and no suite (a filter glob that matches
+# none); fail unless the benchmark completed.  tsc=reliable: under TCG the
+# guest finds its two vCPUs' TSCs out of sync and marks the TSC unstable;
+# local_clock() is then kept within the HPET-based time and can stop
+# advancing (a boot gave median reports of 0 ns).  Every kernel boots with
+# it; the benchmark compares times taken on one CPU (wake's run_ns
+# excepted).
+bench_boot() {
+	local tree=$1 build=$2 log=$3
+
+	shift 3
+	kunit_run "$tree" "$build" --kernel_args=iopf_bench.run=1 \
+		--kernel_args=tsc=reliable "$@" 'iopf_bench_no_suite' > "$log" 2>&1
+	if ! grep -q "iopf_bench: done (0)" "$log"; then
+		echo "bench: $tree did not complete; last lines of $log:"
+		tail -30 "$log"
+		return 1
+	fi
 }
 
 # torture_check LOG MIN_GROUPS: print the last 'torture:' line of LOG;

@@ -37,7 +37,6 @@ fi
 iopf_git_as "$identity"
 export GIT_AUTHOR_DATE="$IOPF_DATE"
 export GIT_COMMITTER_DATE="$IOPF_DATE"
-identity_sed=$(printf '%s' "$identity" | sed 's/[&|\\]/\\&/g')
 
 die() { echo "tree: $*" >&2; exit 1; }
 
@@ -109,7 +108,7 @@ baseline_entries() {
 # placeholder, in build/queue/.
 fill() {
 	mkdir -p "$QB"
-	sed "s|$IOPF_PLACEHOLDER|$identity_sed|g" "$Q/$1" > "$QB/$1"
+	iopf_fill "$identity" < "$Q/$1" > "$QB/$1"
 	echo "$QB/$1"
 }
 
