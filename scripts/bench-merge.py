@@ -79,7 +79,7 @@ def load_runs(paths, runs_all):
 def line(k, b, o):
     s, p, v = k
     head = 'bench %s %s=%d' % (s, p, v)
-    if s.startswith('throughput'):
+    if s == 'throughput':
         return '%s baseline_per_s=%d iopf_per_s=%d ratio=%.2f' % (
             head, b['per_s'], o['per_s'], o['per_s'] / b['per_s'])
     if s == 'memory':
@@ -93,7 +93,7 @@ def line(k, b, o):
     if s in ('report', 'report_busy', 'contended'):
         extra = ' baseline_floor_ns=%d iopf_floor_ns=%d' % (b['floor_ns'],
                                                             o['floor_ns'])
-    if s.startswith('group'):
+    if s == 'group':
         extra = ' floor_ns=%d worker_floor_ns=%d' % (o['floor_ns'],
                                                      o['worker_floor_ns'])
     if s == 'contended':
@@ -109,7 +109,7 @@ def line(k, b, o):
     if s == 'shared':
         extra = ' baseline_answered=%d iopf_answered=%d' % (b['answered'],
                                                            o['answered'])
-    if s.startswith('latency'):
+    if s == 'latency':
         extra = ' baseline_p99_ns=%d iopf_p99_ns=%d p99_ratio=%.2f' % (
             b['p99_ns'], o['p99_ns'], b['p99_ns'] / o['p99_ns'])
     return '%s baseline_ns=%d iopf_ns=%d ratio=%.2f%s' % (

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Check that every commit of the series builds on its own: walk base..iopf
+# Check that every commit of the series builds on its own: walk base..master
 # in a separate worktree and build drivers/iommu/ and lib/ (where our code
 # lives) with the KUnit configuration, x86_64.  Then check that the
 # exported series applies with git am on the pristine base.
@@ -14,7 +14,7 @@ if [ ! -d "$W" ]; then
 	git -C "$T" worktree add -q --detach "$W" base
 fi
 mkdir -p "$O"
-for c in $(git -C "$T" rev-list --reverse base..iopf); do
+for c in $(git -C "$T" rev-list --reverse base..master); do
 	git -C "$W" checkout -q -f "$c"
 	cp "$B/kunit-x86/.config" "$O/.config"
 	echo "== $(git -C "$W" log -1 --format='%h %s')"

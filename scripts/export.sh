@@ -34,11 +34,7 @@ git_t rev-parse -q --verify base >/dev/null 2>&1 ||
 
 # The identity the series was assembled as (commits made since in
 # build/linux are by git's identity, the same one unless it changed).
-if [ -s "$B/.series-identity" ]; then
-	identity=$(cat "$B/.series-identity")
-else
-	identity=$(iopf_tree_identity)
-fi
+identity=$(iopf_assembled_identity)
 if cur=$(iopf_identity) && [ "$cur" != "$identity" ]; then
 	warn "build/linux was assembled as '$identity', git's identity is now '$cur':" \
 	     "'$identity' is replaced by the placeholder"

@@ -50,10 +50,26 @@ iopf_fill() {
 	sed "s|$IOPF_PLACEHOLDER|$(printf '%s' "$1" | sed 's/[&|\\]/\\&/g')|g"
 }
 
+# iopf_list FILE: FILE's lines without comments, blanks and the spaces
+# around them.
+iopf_list() {
+	sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' \
+		-e '/^$/d' "$1"
+}
+
 # iopf_queue: the patch files of patches/series, in order, one a line.
 iopf_queue() {
-	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e 's/^[[:space:]]*//' \
-		-e '/^$/d' -e 's/[[:space:]].*//' "$Q/series"
+	iopf_list "$Q/series" | sed 's/[[:space:]].*//'
+}
+
+# The identity build/linux was assembled as (make tree records it), else
+# the one make tree would use now.
+iopf_assembled_identity() {
+	if [ -s "$B/.series-identity" ]; then
+		cat "$B/.series-identity"
+	else
+		iopf_tree_identity
+	fi
 }
 
 # iopf_git_as "Name <email>": commit (author and committer) as that.

@@ -29,8 +29,8 @@ QB=$B/queue		# the queue with the identity filled in
 # tests, under a name that says so; `make series` refuses to export it.
 # make export hands back the series as assembled, under the identity it
 # was assembled as.
-if [ "${1:-}" = --exported ] && [ -s "$B/.series-identity" ]; then
-	identity=$(cat "$B/.series-identity")
+if [ "${1:-}" = --exported ]; then
+	identity=$(iopf_assembled_identity)
 else
 	identity=$(iopf_tree_identity)
 fi
@@ -100,8 +100,7 @@ done
 # patches/baseline: "PATCH [PATH...]" lines: a patch of the queue that the
 # baseline takes too, without the PATHs (git am --exclude).
 baseline_entries() {
-	sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' \
-		-e '/^$/d' "$Q/baseline"
+	iopf_list "$Q/baseline"
 }
 
 # fill PATCH: the queue's PATCH with the identity in place of the
